@@ -1,0 +1,213 @@
+/**
+ * Engine options: one object, defaults in one place, validated at start-up. Sources, later
+ * ones winning: built-in defaults, the YAML config file (with `${VAR}` and `${VAR:default}`
+ * expanded from the environment first), then command-line flags.
+ */
+import { readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+
+const port = z.number().int().min(0).max(65535)
+const positive = z.number().int().positive()
+
+const corsSchema = z
+  .object({
+    origins: z.array(z.string().min(1)).default([]),
+    credentials: z.boolean().default(false),
+  })
+  .strict()
+  .refine((c) => !(c.credentials && c.origins.includes('*')), {
+    message: 'cors.origins may not contain "*" when cors.credentials is true',
+  })
+
+const apiSchema = z
+  .object({
+    host: z.string().optional(),
+    port: port.default(3111),
+    body_limit: positive.default(1024 * 1024),
+    timeout_ms: positive.default(30_000),
+    max_json_depth: positive.default(128),
+    cors: corsSchema.default({ origins: [], credentials: false }),
+  })
+  .strict()
+
+const adapterName = z.enum(['sqlite', 'memory', 'redis'])
+
+const storeSchema = z
+  .object({
+    adapter: adapterName.default('sqlite'),
+    redis_url: z.string().optional(),
+    max_value_bytes: positive.default(1024 * 1024),
+  })
+  .strict()
+
+const streamsSchema = storeSchema
+  .extend({
+    host: z.string().optional(),
+    port: port.default(3112),
+    auth_function: z.string().optional(),
+    max_queue: positive.default(1000),
+    slow_client_ms: positive.default(5000),
+  })
+  .strict()
+
+const emptyModule = z.object({}).strict()
+
+/** A module's entry: its options, or `false` to switch it off. */
+const moduleEntry = <T extends z.ZodTypeAny>(schema: T) => z.union([z.literal(false), schema]).optional()
+
+const configSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: port.default(49134),
+    data_dir: z.string().default('./data'),
+    log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    bridge: z
+      .object({
+        max_payload: positive.default(16 * 1024 * 1024),
+        heartbeat_ms: positive.default(15_000),
+        max_bad_frames: positive.default(1000),
+        invocation_timeout_ms: positive.default(30_000),
+      })
+      .strict()
+      .default({
+        max_payload: 16 * 1024 * 1024,
+        heartbeat_ms: 15_000,
+        max_bad_frames: 1000,
+        invocation_timeout_ms: 30_000,
+      }),
+    modules: z
+      .object({
+        api: moduleEntry(apiSchema),
+        event: moduleEntry(emptyModule),
+        cron: moduleEntry(emptyModule),
+        state: moduleEntry(storeSchema),
+        streams: moduleEntry(streamsSchema),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+
+type RawConfig = z.infer<typeof configSchema>
+export type ApiOptions = z.infer<typeof apiSchema>
+export type StoreOptions = z.infer<typeof storeSchema>
+export type StreamsOptions = z.infer<typeof streamsSchema>
+
+/** The engine's resolved options. A module set to `false` in the config is `null` here. */
+export interface EngineOptions {
+  host: string
+  port: number
+  dataDir: string
+  logLevel: 'debug' | 'info' | 'warn' | 'error'
+  bridge: { maxPayload: number; heartbeatMs: number; maxBadFrames: number; invocationTimeoutMs: number }
+  modules: {
+    api: ApiOptions | null
+    event: object | null
+    cron: object | null
+    state: StoreOptions | null
+    streams: StreamsOptions | null
+  }
+}
+
+/** A bad configuration; the message is one sentence naming the problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Expands `${VAR}` and `${VAR:default}`; an unset variable without a default is an error. */
+export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}/g, (_m, name: string, fallback?: string) => {
+    const value = env[name]
+    if (value !== undefined) return value
+    if (fallback !== undefined) return fallback
+    throw new ConfigError(`config: environment variable ${name} is not set and has no default`)
+  })
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'the top level'
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ')
+    return `config: unknown key ${keys} at ${where}`
+  }
+  if (issue.code === 'invalid_union' && issue.path[0] === 'modules') {
+    return `config: modules.${String(issue.path[1])} must be false or an object of its options (${
+      issue.errors.flat()[0]?.message ?? 'invalid'
+    })`
+  }
+  return `config: ${where}: ${issue.message}`
+}
+
+/** Validates a parsed config object (snake_case, as in YAML) and resolves defaults. */
+export function resolveConfig(raw: unknown): EngineOptions {
+  const parsed = configSchema.safeParse(raw ?? {})
+  if (!parsed.success) throw new ConfigError(describeIssue(parsed.error.issues[0]))
+  const c: RawConfig = parsed.data
+  const pick = <T>(entry: T | false | undefined, schema: z.ZodType<T>): T | null =>
+    entry === false ? null : (entry ?? schema.parse({}))
+  return {
+    host: c.host,
+    port: c.port,
+    dataDir: c.data_dir,
+    logLevel: c.log_level,
+    bridge: {
+      maxPayload: c.bridge.max_payload,
+      heartbeatMs: c.bridge.heartbeat_ms,
+      maxBadFrames: c.bridge.max_bad_frames,
+      invocationTimeoutMs: c.bridge.invocation_timeout_ms,
+    },
+    modules: {
+      api: pick(c.modules.api, apiSchema),
+      event: pick(c.modules.event, emptyModule),
+      cron: pick(c.modules.cron, emptyModule),
+      state: pick(c.modules.state, storeSchema),
+      streams: pick(c.modules.streams, streamsSchema),
+    },
+  }
+}
+
+/** Reads a YAML config file, expanding environment variables before parsing. */
+export function readConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): unknown {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`config: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`)
+  }
+  try {
+    return parseYaml(expandEnv(text, env)) ?? {}
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    throw new ConfigError(`config: ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`)
+  }
+}
+
+/** Command-line overrides, already parsed. */
+export interface CliOverrides {
+  config?: string
+  host?: string
+  port?: number
+  apiPort?: number
+  streamsPort?: number
+  dataDir?: string
+  logLevel?: string
+}
+
+/** Merges the config file (if any) with command-line overrides and resolves everything. */
+export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.env): EngineOptions {
+  const raw = (cli.config ? readConfigFile(cli.config, env) : {}) as Record<string, any>
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError('config: the file must hold a YAML mapping')
+  }
+  const merged: Record<string, any> = { ...raw, modules: { ...(raw.modules ?? {}) } }
+  if (cli.host !== undefined) merged.host = cli.host
+  if (cli.port !== undefined) merged.port = cli.port
+  if (cli.dataDir !== undefined) merged.data_dir = cli.dataDir
+  if (cli.logLevel !== undefined) merged.log_level = cli.logLevel
+  if (cli.apiPort !== undefined && merged.modules.api !== false)
+    merged.modules.api = { ...(merged.modules.api ?? {}), port: cli.apiPort }
+  if (cli.streamsPort !== undefined && merged.modules.streams !== false)
+    merged.modules.streams = { ...(merged.modules.streams ?? {}), port: cli.streamsPort }
+  return resolveConfig(merged)
+}
