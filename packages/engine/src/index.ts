@@ -1,1 +1,31 @@
-export {}
+/** The iii engine as a library: build one from options, start it, stop it. */
+import { BridgeModule } from './bridge.js'
+import type { EngineOptions } from './config.js'
+import { Engine } from './engine.js'
+import type { Logger } from './log.js'
+import { CoreModule } from './modules/core/module.js'
+import { createModules } from './modules/index.js'
+
+export { ConfigError, type EngineOptions, loadOptions, resolveConfig } from './config.js'
+export { Engine } from './engine.js'
+export { ErrorCode, IIIError, type WireError } from './errors.js'
+export type { EngineApi, EngineModule, TriggerRecord, TriggerTypeHandler } from './modules/types.js'
+export * from './protocol.js'
+
+/**
+ * An engine with the core, the configured modules and the bridge. The bridge starts after
+ * the modules (workers find every trigger type there) and before the HTTP server, which in
+ * turn stops first.
+ */
+export function createEngine(options: EngineOptions, log?: Logger): Engine {
+  const engine = new Engine(options, log)
+  const modules = createModules(options)
+  const front = modules.filter((m) => m.name === 'api')
+  engine.use(
+    new CoreModule(engine),
+    ...modules.filter((m) => m.name !== 'api'),
+    new BridgeModule(engine),
+    ...front,
+  )
+  return engine
+}

@@ -261,3 +261,41 @@ export function errorFrame(err: WireError, ref?: string): string {
   if (err.details !== undefined) frame.details = err.details
   return JSON.stringify(frame)
 }
+
+/**
+ * JSON text that is forwarded as it is. Handing one to `invoke` serializes a payload once for
+ * many receivers (event fan-out); a function inside the engine gets it parsed.
+ */
+export class RawJson {
+  constructor(readonly text: string) {}
+  parse(): unknown {
+    return JSON.parse(this.text)
+  }
+}
+
+/** The text of an engine -> worker `invokefunction` frame, built without re-serializing `data`. */
+export function encodeInvoke(
+  invocationId: string,
+  functionPath: string,
+  data: unknown,
+  trigger: TriggerMeta | undefined,
+  traceparent: string | undefined,
+  baggage: string | undefined,
+): string {
+  const dataText = data instanceof RawJson ? data.text : (JSON.stringify(data) ?? 'null')
+  let text = `{"type":"invokefunction","invocation_id":"${invocationId}","function_path":${JSON.stringify(functionPath)},"data":${dataText}`
+  if (trigger !== undefined) text += `,"trigger":${JSON.stringify(trigger)}`
+  if (traceparent !== undefined) text += `,"traceparent":${JSON.stringify(traceparent)}`
+  if (baggage !== undefined) text += `,"baggage":${JSON.stringify(baggage)}`
+  return `${text}}`
+}
+
+/** The text of an `invocationresult` frame. */
+export function encodeResult(invocationId: string, functionPath: string, result: unknown): string {
+  const resultText = result instanceof RawJson ? result.text : (JSON.stringify(result) ?? 'null')
+  return `{"type":"invocationresult","invocation_id":${JSON.stringify(invocationId)},"function_path":${JSON.stringify(functionPath)},"result":${resultText}}`
+}
+
+export function encodeResultError(invocationId: string, functionPath: string, error: WireError): string {
+  return JSON.stringify({ type: 'invocationresult', invocation_id: invocationId, function_path: functionPath, error })
+}

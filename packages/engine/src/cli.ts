@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/** The `iii` command: starts the engine and prints the addresses it listens on. */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { ConfigError, type CliOverrides, loadOptions } from './config.js'
+import { createEngine } from './index.js'
+
+const usage = `Usage: iii [options]
+
+Starts the iii engine. With no config file it runs every built-in module with the
+embedded store in ./data.
+
+Options:
+  --config <file>        YAML config file (\${VAR} and \${VAR:default} are expanded)
+  --host <host>          address to listen on (default 127.0.0.1)
+  --port <n>             worker bridge port (default 49134; 0 picks a free one)
+  --api-port <n>         HTTP api port (default 3111)
+  --streams-port <n>     stream socket port (default 3112)
+  --data-dir <dir>       where the embedded store keeps its files (default ./data)
+  --log-level <level>    debug, info, warn or error (default info)
+  -h, --help             show this help
+  -v, --version          print the version
+`
+
+function fail(message: string): never {
+  process.stderr.write(`iii: ${message}\n`)
+  process.exit(1)
+}
+
+function portFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n > 65535) fail(`--${name} must be a whole number from 0 to 65535, not "${value}"`)
+  return n
+}
+
+function parseCli(argv: string[]): CliOverrides {
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string', short: 'c' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'api-port': { type: 'string' },
+        'streams-port': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    })
+  } catch (err) {
+    fail(`${(err as Error).message.split('.')[0]} (see iii --help)`)
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>
+  if (v.help) {
+    process.stdout.write(usage)
+    process.exit(0)
+  }
+  if (v.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+    process.stdout.write(`${pkg.version}\n`)
+    process.exit(0)
+  }
+  return {
+    config: v.config as string | undefined,
+    host: v.host as string | undefined,
+    port: portFlag('port', v.port as string | undefined),
+    apiPort: portFlag('api-port', v['api-port'] as string | undefined),
+    streamsPort: portFlag('streams-port', v['streams-port'] as string | undefined),
+    dataDir: v['data-dir'] as string | undefined,
+    logLevel: v['log-level'] as string | undefined,
+  }
+}
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2))
+  let options
+  try {
+    options = loadOptions(cli)
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message)
+    throw err
+  }
+  const engine = createEngine(options)
+  try {
+    await engine.start()
+  } catch (err) {
+    fail((err as Error).message)
+  }
+  const lines = Object.entries(engine.addresses()).map(([name, url]) => `  ${name.padEnd(8)} ${url}`)
+  process.stdout.write(`iii engine listening\n${lines.join('\n')}\niii engine ready\n`)
+
+  let stopping = false
+  const shutdown = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    engine.log.info(`${signal} received; stopping`)
+    const force = setTimeout(() => {
+      process.stderr.write('iii: shutdown took too long; exiting\n')
+      process.exit(1)
+    }, 10_000)
+    force.unref()
+    engine.stop().then(
+      () => process.exit(0),
+      (err) => fail(`shutdown failed: ${(err as Error).message}`),
+    )
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+main().catch((err) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)))

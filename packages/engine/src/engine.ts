@@ -1,0 +1,452 @@
+/**
+ * The engine core: functions, triggers, trigger types, conditions and calls. It knows workers
+ * only as {@link Worker} objects that `bridge.ts` hands it; modules reach it through
+ * {@link EngineApi}.
+ */
+import { mkdirSync } from 'node:fs'
+import type { EngineOptions } from './config.js'
+import { ErrorCode, IIIError, toWireError } from './errors.js'
+import { createLogger, type Logger } from './log.js'
+import type {
+  CallContext,
+  EngineApi,
+  EngineModule,
+  FunctionInfo,
+  InternalHandler,
+  InvokeOptions,
+  TriggerRecord,
+  TriggerTypeHandler,
+} from './modules/types.js'
+import { encodeInvoke, type JsonObject, RawJson, type TriggerMeta } from './protocol.js'
+import type { Worker } from './worker.js'
+
+interface FunctionEntry {
+  path: string
+  info: FunctionInfo
+  internal?: InternalHandler
+  workers: Worker[]
+  /** Round-robin cursor over `workers`. */
+  next: number
+}
+
+interface TriggerTypeEntry {
+  id: string
+  description?: string
+  handler?: TriggerTypeHandler
+  owner?: Worker
+}
+
+interface TriggerEntry {
+  record: TriggerRecord
+  /** pending: its type is not there yet; active: its type took it; forwarded: sent to the owning worker. */
+  status: 'pending' | 'active' | 'forwarded'
+}
+
+interface ConditionEntry {
+  path: string
+  owner: string | null
+}
+
+interface PendingCall {
+  worker: Worker
+  path: string
+  resolve: (value: unknown) => void
+  reject: (err: IIIError) => void
+  timer: NodeJS.Timeout
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+export class Engine implements EngineApi {
+  readonly log: Logger
+  private readonly functions = new Map<string, FunctionEntry>()
+  private readonly triggers = new Map<string, TriggerEntry>()
+  private readonly triggerTypes = new Map<string, TriggerTypeEntry>()
+  private readonly conditions = new Map<string, ConditionEntry[]>()
+  private readonly pending = new Map<string, PendingCall>()
+  readonly workers = new Map<string, Worker>()
+  private readonly functionListeners: Array<() => void> = []
+  private functionsChangedTimer: NodeJS.Timeout | undefined
+  private nextInvocation = 1
+  private nextWorker = 1
+  private started: EngineModule[] = []
+  private modules: EngineModule[] = []
+
+  constructor(
+    readonly options: EngineOptions,
+    log?: Logger,
+  ) {
+    this.log = log ?? createLogger(options.logLevel)
+  }
+
+  /** Adds modules to start, in order. */
+  use(...modules: EngineModule[]): this {
+    this.modules.push(...modules)
+    return this
+  }
+
+  /** Starts every module in order; on failure stops the ones already started and rethrows. */
+  async start(): Promise<void> {
+    mkdirSync(this.options.dataDir, { recursive: true })
+    for (const module of this.modules) {
+      try {
+        await module.start(this)
+      } catch (err) {
+        await this.stop()
+        throw err
+      }
+      this.started.push(module)
+    }
+  }
+
+  /** Stops modules in reverse order and fails every call still waiting. Safe to call twice. */
+  async stop(): Promise<void> {
+    const modules = this.started.reverse()
+    this.started = []
+    for (const module of modules) {
+      try {
+        await module.stop()
+      } catch (err) {
+        this.log.error(`module ${module.name} failed to stop`, { error: String(err) })
+      }
+    }
+    for (const [id, call] of this.pending) {
+      clearTimeout(call.timer)
+      this.pending.delete(id)
+      call.reject(new IIIError(ErrorCode.InvocationStopped, 'the engine is shutting down'))
+    }
+    clearTimeout(this.functionsChangedTimer)
+  }
+
+  addresses(): Record<string, string> {
+    const all: Record<string, string> = {}
+    for (const m of this.started) Object.assign(all, m.addresses?.())
+    return all
+  }
+
+  // ---- functions -------------------------------------------------------------------------
+
+  registerFunction(path: string, handler: InternalHandler, info: FunctionInfo = {}): void {
+    if (this.functions.has(path)) throw new Error(`built-in function ${path} is registered twice`)
+    this.functions.set(path, { path, info, internal: handler, workers: [], next: 0 })
+    this.functionsChanged()
+  }
+
+  addWorkerFunction(worker: Worker, path: string, info: FunctionInfo): void {
+    let entry = this.functions.get(path)
+    if (entry?.internal) {
+      throw new IIIError(ErrorCode.InvalidMessage, `${path} is a built-in function and cannot be registered`)
+    }
+    if (entry === undefined) {
+      entry = { path, info, workers: [], next: 0 }
+      this.functions.set(path, entry)
+    } else if (info.description !== undefined || info.metadata !== undefined) {
+      entry.info = info
+    }
+    if (!entry.workers.includes(worker)) entry.workers.push(worker)
+    worker.functions.add(path)
+    this.functionsChanged()
+  }
+
+  removeWorkerFunction(worker: Worker, path: string): void {
+    const entry = this.functions.get(path)
+    worker.functions.delete(path)
+    if (entry === undefined || entry.internal) return
+    entry.workers = entry.workers.filter((w) => w !== worker)
+    if (entry.workers.length === 0) this.functions.delete(path)
+    this.functionsChanged()
+  }
+
+  functionsList(): Array<{ function_path: string; description?: string; metadata?: JsonObject; workers: number }> {
+    const list = []
+    for (const e of this.functions.values()) {
+      list.push({
+        function_path: e.path,
+        ...(e.info.description !== undefined && { description: e.info.description }),
+        ...(e.info.metadata !== undefined && { metadata: e.info.metadata }),
+        workers: e.workers.length,
+      })
+    }
+    return list
+  }
+
+  onFunctionsChanged(listener: () => void): void {
+    this.functionListeners.push(listener)
+  }
+
+  private functionsChanged(): void {
+    if (this.functionsChangedTimer !== undefined || this.functionListeners.length === 0) return
+    this.functionsChangedTimer = setTimeout(() => {
+      this.functionsChangedTimer = undefined
+      for (const l of this.functionListeners) l()
+    }, 25)
+  }
+
+  // ---- calls -----------------------------------------------------------------------------
+
+  /**
+   * Calls a function wherever it lives. With `opts.trigger` its conditions run first, in
+   * registration order, and the first `false` rejects with `condition_failed`.
+   */
+  async invoke(path: string, data: unknown, opts: InvokeOptions = {}): Promise<unknown> {
+    if (opts.trigger !== undefined) {
+      const conditions = this.conditions.get(path)
+      if (conditions !== undefined) {
+        for (const c of conditions.slice()) {
+          if ((await this.call(c.path, data, opts)) === false) {
+            throw new IIIError(ErrorCode.ConditionFailed, `condition ${c.path} returned false`)
+          }
+        }
+      }
+    }
+    return this.call(path, data, opts)
+  }
+
+  private call(path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
+    const entry = this.functions.get(path)
+    if (entry === undefined) {
+      return Promise.reject(new IIIError(ErrorCode.FunctionNotFound, `function ${path} is not registered`))
+    }
+    if (entry.internal !== undefined) return this.callInternal(entry.internal, data, opts)
+    const i = entry.next < entry.workers.length ? entry.next : 0
+    entry.next = i + 1
+    const worker = entry.workers[i]
+    return this.callWorker(worker, path, data, opts)
+  }
+
+  private async callInternal(handler: InternalHandler, data: unknown, opts: InvokeOptions): Promise<unknown> {
+    const ctx: CallContext = {
+      trigger: opts.trigger,
+      traceparent: opts.traceparent,
+      baggage: opts.baggage,
+      workerId: opts.workerId,
+    }
+    return handler(data instanceof RawJson ? data.parse() : data, ctx)
+  }
+
+  private callWorker(worker: Worker, path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
+    const id = String(this.nextInvocation++)
+    const timeoutMs = Math.min(opts.timeoutMs ?? this.options.bridge.invocationTimeoutMs, MAX_TIMER_MS)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.delete(id)) {
+          worker.running.delete(id)
+          reject(new IIIError(ErrorCode.InvocationTimeout, `function ${path} did not answer within ${timeoutMs} ms`))
+        }
+      }, timeoutMs)
+      this.pending.set(id, { worker, path, resolve, reject, timer })
+      worker.running.add(id)
+      worker.send(encodeInvoke(id, path, data, opts.trigger, opts.traceparent, opts.baggage))
+    })
+  }
+
+  /** Settles a call with a worker's `invocationresult`; results for unknown or foreign calls are dropped. */
+  settle(worker: Worker, id: string, result: unknown, error: { code: string; message: string } | undefined): void {
+    const call = this.pending.get(id)
+    if (call === undefined || call.worker !== worker) return
+    this.pending.delete(id)
+    worker.running.delete(id)
+    clearTimeout(call.timer)
+    if (error !== undefined) call.reject(new IIIError(error.code, error.message))
+    else call.resolve(result === undefined ? null : result)
+  }
+
+  // ---- trigger types ---------------------------------------------------------------------
+
+  registerTriggerType(id: string, handler: TriggerTypeHandler, description?: string): void {
+    if (this.triggerTypes.has(id)) throw new Error(`trigger type ${id} is registered twice`)
+    this.triggerTypes.set(id, { id, description, handler })
+    void this.activatePending(id)
+  }
+
+  addWorkerTriggerType(worker: Worker, id: string, description?: string): void {
+    const existing = this.triggerTypes.get(id)
+    if (existing !== undefined && existing.owner !== worker) {
+      throw new IIIError(
+        ErrorCode.TriggerTypeConflict,
+        existing.handler ? `trigger type ${id} is built in` : `trigger type ${id} is owned by worker ${existing.owner?.id}`,
+      )
+    }
+    this.triggerTypes.set(id, { id, description, owner: worker })
+    worker.triggerTypes.add(id)
+    void this.activatePending(id)
+  }
+
+  removeWorkerTriggerType(worker: Worker, id: string): void {
+    const entry = this.triggerTypes.get(id)
+    worker.triggerTypes.delete(id)
+    if (entry?.owner !== worker) return
+    this.triggerTypes.delete(id)
+    for (const t of this.triggers.values()) if (t.record.trigger_type === id) t.status = 'pending'
+  }
+
+  triggerTypesList(): Array<{ id: string; description?: string; builtin: boolean }> {
+    return [...this.triggerTypes.values()].map((t) => ({
+      id: t.id,
+      ...(t.description !== undefined && { description: t.description }),
+      builtin: t.handler !== undefined,
+    }))
+  }
+
+  private async activatePending(type: string): Promise<void> {
+    for (const entry of [...this.triggers.values()]) {
+      if (entry.status !== 'pending' || entry.record.trigger_type !== type) continue
+      try {
+        await this.activate(entry)
+      } catch (err) {
+        this.dropTrigger(entry)
+        this.reportTriggerError(entry.record, toWireError(err))
+      }
+    }
+  }
+
+  // ---- triggers --------------------------------------------------------------------------
+
+  /** Registers a trigger; rejects with an `IIIError` if its type refuses it. */
+  async registerTrigger(record: TriggerRecord): Promise<void> {
+    const existing = this.triggers.get(record.id)
+    if (existing !== undefined) {
+      if (existing.record.owner !== record.owner) {
+        throw new IIIError(ErrorCode.TriggerConflict, `trigger id ${record.id} is taken by another worker`)
+      }
+      await this.unregisterTrigger(record.id)
+    }
+    const entry: TriggerEntry = { record, status: 'pending' }
+    this.triggers.set(record.id, entry)
+    if (record.owner !== null) this.workers.get(record.owner)?.triggers.add(record.id)
+    if (!this.triggerTypes.has(record.trigger_type)) {
+      this.log.warn(`trigger ${record.id} waits for trigger type ${record.trigger_type}`)
+      return
+    }
+    try {
+      await this.activate(entry)
+    } catch (err) {
+      this.dropTrigger(entry)
+      throw err
+    }
+  }
+
+  private async activate(entry: TriggerEntry): Promise<void> {
+    const type = this.triggerTypes.get(entry.record.trigger_type)
+    if (type === undefined) return
+    if (type.handler !== undefined) {
+      entry.status = 'active'
+      await type.handler.register(entry.record)
+    } else if (type.owner !== undefined) {
+      entry.status = 'forwarded'
+      const { id, trigger_type, function_path, config } = entry.record
+      type.owner.send(JSON.stringify({ type: 'registertrigger', id, trigger_type, function_path, config }))
+    }
+  }
+
+  async unregisterTrigger(id: string): Promise<void> {
+    const entry = this.triggers.get(id)
+    if (entry === undefined) return
+    this.dropTrigger(entry)
+    const type = this.triggerTypes.get(entry.record.trigger_type)
+    if (entry.status === 'active' && type?.handler !== undefined) {
+      try {
+        await type.handler.unregister(entry.record)
+      } catch (err) {
+        this.log.error(`trigger type ${type.id} failed to unregister ${id}`, { error: String(err) })
+      }
+    } else if (entry.status === 'forwarded' && type?.owner !== undefined) {
+      type.owner.send(JSON.stringify({ type: 'unregistertrigger', id, trigger_type: entry.record.trigger_type }))
+    }
+  }
+
+  triggerOwner(id: string): string | null | undefined {
+    return this.triggers.get(id)?.record.owner
+  }
+
+  private dropTrigger(entry: TriggerEntry): void {
+    this.triggers.delete(entry.record.id)
+    if (entry.record.owner !== null) this.workers.get(entry.record.owner)?.triggers.delete(entry.record.id)
+  }
+
+  /** The owner of a worker trigger type accepted or refused a forwarded trigger. */
+  triggerRegistrationResult(worker: Worker, id: string, error: { code: string; message: string } | undefined): void {
+    const entry = this.triggers.get(id)
+    if (entry === undefined || this.triggerTypes.get(entry.record.trigger_type)?.owner !== worker) return
+    if (error === undefined) return
+    this.dropTrigger(entry)
+    this.reportTriggerError(entry.record, {
+      code: ErrorCode.TriggerRejected,
+      message: `trigger ${id} was refused by the owner of ${entry.record.trigger_type}: ${error.message}`,
+    })
+  }
+
+  private reportTriggerError(record: TriggerRecord, error: { code: string; message: string }): void {
+    const owner = record.owner === null ? undefined : this.workers.get(record.owner)
+    if (owner !== undefined) owner.send(JSON.stringify({ type: 'error', ...error, ref: record.id }))
+    else this.log.warn(error.message)
+  }
+
+  *triggersOfType(type: string): Iterable<TriggerRecord> {
+    for (const t of this.triggers.values()) if (t.record.trigger_type === type && t.status === 'active') yield t.record
+  }
+
+  triggersList(): Array<{ id: string; trigger_type: string; function_path: string; config: JsonObject }> {
+    return [...this.triggers.values()].map(({ record: r }) => ({
+      id: r.id,
+      trigger_type: r.trigger_type,
+      function_path: r.function_path,
+      config: r.config,
+    }))
+  }
+
+  // ---- conditions ------------------------------------------------------------------------
+
+  addCondition(path: string, conditionPath: string, owner: string | null): void {
+    let list = this.conditions.get(path)
+    if (list === undefined) this.conditions.set(path, (list = []))
+    if (!list.some((c) => c.path === conditionPath && c.owner === owner)) list.push({ path: conditionPath, owner })
+  }
+
+  // ---- workers ---------------------------------------------------------------------------
+
+  addWorker(create: (id: string) => Worker): Worker {
+    const worker = create(`w-${this.nextWorker++}`)
+    this.workers.set(worker.id, worker)
+    return worker
+  }
+
+  /** Removes everything a worker registered and fails the calls running on it. */
+  removeWorker(worker: Worker): void {
+    if (!this.workers.delete(worker.id)) return
+    worker.closed = true
+    for (const id of worker.running) {
+      const call = this.pending.get(id)
+      if (call === undefined) continue
+      this.pending.delete(id)
+      clearTimeout(call.timer)
+      call.reject(new IIIError(ErrorCode.InvocationStopped, `the worker running ${call.path} disconnected`))
+    }
+    worker.running.clear()
+    for (const path of [...worker.functions]) this.removeWorkerFunction(worker, path)
+    for (const id of [...worker.triggers]) void this.unregisterTrigger(id)
+    for (const type of [...worker.triggerTypes]) this.removeWorkerTriggerType(worker, type)
+    for (const [path, list] of this.conditions) {
+      const kept = list.filter((c) => c.owner !== worker.id)
+      if (kept.length === 0) this.conditions.delete(path)
+      else if (kept.length !== list.length) this.conditions.set(path, kept)
+    }
+  }
+
+  workersList(): Array<Record<string, unknown>> {
+    return [...this.workers.values()].map((w) => ({
+      id: w.id,
+      ...w.info,
+      connected_at_ms: w.connectedAt,
+      functions: [...w.functions],
+      active_invocations: w.running.size,
+    }))
+  }
+
+  /** Calls waiting for a worker's answer; for tests and shutdown. */
+  get pendingCount(): number {
+    return this.pending.size
+  }
+}
+
+export type { TriggerMeta }

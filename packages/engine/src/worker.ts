@@ -1,0 +1,47 @@
+/** One connected worker: its socket and everything it registered. */
+import type { WebSocket } from 'ws'
+
+export interface WorkerInfo {
+  name?: string
+  runtime?: string
+  version?: string
+  os?: string
+}
+
+export class Worker {
+  readonly connectedAt = Date.now()
+  info: WorkerInfo = {}
+  /** Function paths this worker serves. */
+  readonly functions = new Set<string>()
+  /** Trigger ids this worker registered. */
+  readonly triggers = new Set<string>()
+  /** Trigger types this worker owns. */
+  readonly triggerTypes = new Set<string>()
+  /** Engine invocation ids running on this worker. */
+  readonly running = new Set<string>()
+  readonly services = new Map<string, Record<string, unknown>>()
+  badFrames = 0
+  alive = true
+  closed = false
+
+  constructor(
+    readonly id: string,
+    private readonly socket: WebSocket,
+  ) {}
+
+  send(text: string): void {
+    if (!this.closed) this.socket.send(text)
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason)
+  }
+
+  ping(): void {
+    if (!this.closed) this.socket.ping()
+  }
+
+  terminate(): void {
+    this.socket.terminate()
+  }
+}
