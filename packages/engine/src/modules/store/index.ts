@@ -1,0 +1,40 @@
+/**
+ * The store seam: the {@link KvAdapter} interface, its implementations and the factory that
+ * picks one by its config name.
+ */
+import { join } from 'node:path'
+import { IIIError } from '../../errors.js'
+import { MemoryAdapter } from './memory.js'
+import { SqliteAdapter } from './sqlite.js'
+import type { KvAdapter } from './types.js'
+
+export { applyOps, parseOps, parsePath, type Path, type UpdateOp } from './ops.js'
+export type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
+export { MemoryAdapter } from './memory.js'
+export { SqliteAdapter, type SqliteAdapterOptions } from './sqlite.js'
+
+/** What a module passes to {@link createAdapter}: its store options from the config. */
+export interface StoreConfig {
+  adapter: 'sqlite' | 'memory' | 'redis'
+  redis_url?: string
+  max_value_bytes: number
+}
+
+/**
+ * Builds the adapter named in a module's config. `file` is the module's database file name in
+ * `dataDir` (each module owns one: `state.db`, `streams.db`). Throws one sentence for a name it
+ * cannot build, which stops the engine at start-up.
+ */
+export function createAdapter(options: StoreConfig, dataDir: string, file: string): KvAdapter {
+  switch (options.adapter) {
+    case 'memory':
+      return new MemoryAdapter({ maxValueBytes: options.max_value_bytes })
+    case 'sqlite':
+      return new SqliteAdapter({ maxValueBytes: options.max_value_bytes, file: join(dataDir, file) })
+    default:
+      throw new IIIError(
+        'invalid_argument',
+        `store: the "${options.adapter}" adapter is not available in this build (use sqlite or memory)`,
+      )
+  }
+}
