@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { WebSocketServer, type WebSocket } from 'ws'
+import { type WebSocket, WebSocketServer } from 'ws'
 import type { Engine } from './engine.js'
 import { ErrorCode, IIIError, toWireError } from './errors.js'
 import type { EngineModule } from './modules/types.js'

@@ -2,7 +2,7 @@
 /** The `iii` command: starts the engine and prints the addresses it listens on. */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { ConfigError, type CliOverrides, loadOptions } from './config.js'
+import { type CliOverrides, ConfigError, type EngineOptions, loadOptions } from './config.js'
 import { createEngine } from './index.js'
 
 const usage = `Usage: iii [options]
@@ -79,7 +79,7 @@ function parseCli(argv: string[]): CliOverrides {
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2))
-  let options
+  let options: EngineOptions
   try {
     options = loadOptions(cli)
   } catch (err) {

@@ -264,7 +264,9 @@ export class Engine implements EngineApi {
     if (existing !== undefined && existing.owner !== worker) {
       throw new IIIError(
         ErrorCode.TriggerTypeConflict,
-        existing.handler ? `trigger type ${id} is built in` : `trigger type ${id} is owned by worker ${existing.owner?.id}`,
+        existing.handler
+          ? `trigger type ${id} is built in`
+          : `trigger type ${id} is owned by worker ${existing.owner?.id}`,
       )
     }
     this.triggerTypes.set(id, { id, description, owner: worker })

@@ -21,11 +21,6 @@ export function createEngine(options: EngineOptions, log?: Logger): Engine {
   const engine = new Engine(options, log)
   const modules = createModules(options)
   const front = modules.filter((m) => m.name === 'api')
-  engine.use(
-    new CoreModule(engine),
-    ...modules.filter((m) => m.name !== 'api'),
-    new BridgeModule(engine),
-    ...front,
-  )
+  engine.use(new CoreModule(engine), ...modules.filter((m) => m.name !== 'api'), new BridgeModule(engine), ...front)
   return engine
 }

@@ -179,29 +179,28 @@ const frameSpecs: Record<FrameType, FrameSpec> = {
 function checkField(frame: JsonObject, name: string, kind: FieldKind, required: boolean): void {
   const value = frame[name]
   if (value === undefined || (value === null && !required && kind !== 'any')) {
-    if (required) throw invalid(frame, `${frame.type} needs the field "${name}"`)
+    if (required) throw invalid(`${frame.type} needs the field "${name}"`)
     return
   }
   switch (kind) {
     case 'string':
       if (typeof value !== 'string' || (required && value.length === 0))
-        throw invalid(frame, `${frame.type}.${name} must be a non-empty string`)
+        throw invalid(`${frame.type}.${name} must be a non-empty string`)
       return
     case 'string?null':
-      if (typeof value !== 'string') throw invalid(frame, `${frame.type}.${name} must be a string or null`)
+      if (typeof value !== 'string') throw invalid(`${frame.type}.${name} must be a string or null`)
       return
     case 'object':
-      if (typeof value !== 'object' || Array.isArray(value))
-        throw invalid(frame, `${frame.type}.${name} must be an object`)
+      if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${frame.type}.${name} must be an object`)
       return
     case 'number':
       if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value))
-        throw invalid(frame, `${frame.type}.${name} must be a positive number`)
+        throw invalid(`${frame.type}.${name} must be a positive number`)
       return
     case 'error': {
       const err = value as JsonObject
       if (typeof err !== 'object' || typeof err.code !== 'string' || typeof err.message !== 'string')
-        throw invalid(frame, `${frame.type}.${name} must be an object with string "code" and "message"`)
+        throw invalid(`${frame.type}.${name} must be an object with string "code" and "message"`)
       return
     }
     case 'any':
@@ -209,8 +208,8 @@ function checkField(frame: JsonObject, name: string, kind: FieldKind, required: 
   }
 }
 
-function invalid(frame: JsonObject, message: string): IIIError {
-  return new IIIError(ErrorCode.InvalidMessage, message, undefined)
+function invalid(message: string): IIIError {
+  return new IIIError(ErrorCode.InvalidMessage, message)
 }
 
 /** Names the frame in error replies: its id, its function path, or its type. */

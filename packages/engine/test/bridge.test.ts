@@ -16,9 +16,16 @@ describe('bridge protocol', () => {
     assert.match(a.workerId, /^w-\d+$/)
     assert.notEqual(a.workerId, b.workerId)
     a.register('math.add', (d) => d.a + d.b)
-    await eventually(async () => (await b.call('engine.functions.list', {})).result.functions.some((f: any) => f.function_path === 'math.add'))
+    await eventually(async () =>
+      (await b.call('engine.functions.list', {})).result.functions.some((f: any) => f.function_path === 'math.add'),
+    )
     const answer = await b.call('math.add', { a: 2, b: 40 })
-    assert.deepEqual(answer, { type: 'invocationresult', invocation_id: answer.invocation_id, function_path: 'math.add', result: 42 })
+    assert.deepEqual(answer, {
+      type: 'invocationresult',
+      invocation_id: answer.invocation_id,
+      function_path: 'math.add',
+      result: 42,
+    })
   })
 
   test('errors come back coded: function_not_found and invocation_failed with the message', async (t) => {
@@ -72,7 +79,10 @@ describe('bridge protocol', () => {
     await a.closed
     await sleep(50)
     const after = await Promise.all(Array.from({ length: 6 }, () => caller.call('work', {})))
-    assert.deepEqual(after.map((r) => r.result), ['b', 'b', 'b', 'b', 'b', 'b'])
+    assert.deepEqual(
+      after.map((r) => r.result),
+      ['b', 'b', 'b', 'b', 'b', 'b'],
+    )
   })
 
   test('R1: a worker killed with SIGKILL mid-call fails its caller with invocation_stopped within 500 ms', async (t) => {
@@ -211,7 +221,13 @@ describe('bridge protocol', () => {
     const reg = await c.call('engine.workers.register', { runtime: 'node', version: '20', name: 'tester', os: 'linux' })
     assert.deepEqual(reg.result, { success: true })
     c.register('svc.a', () => 1)
-    c.send({ type: 'registertrigger', id: 'trig-1', trigger_type: 'event', function_path: 'svc.a', config: { topic: 't' } })
+    c.send({
+      type: 'registertrigger',
+      id: 'trig-1',
+      trigger_type: 'event',
+      function_path: 'svc.a',
+      config: { topic: 't' },
+    })
     await sleep(50)
     const workers = (await c.call('engine.workers.list', {})).result.workers
     assert.equal(workers.length, 1)
@@ -220,9 +236,18 @@ describe('bridge protocol', () => {
     assert.deepEqual(workers[0].functions, ['svc.a'])
     assert.equal(typeof workers[0].connected_at_ms, 'number')
     const triggers = (await c.call('engine.triggers.list', {})).result.triggers
-    assert.deepEqual(triggers, [{ id: 'trig-1', trigger_type: 'event', function_path: 'svc.a', config: { topic: 't' } }])
+    assert.deepEqual(triggers, [
+      { id: 'trig-1', trigger_type: 'event', function_path: 'svc.a', config: { topic: 't' } },
+    ])
     const fns = (await c.call('engine.functions.list', {})).result.functions.map((f: any) => f.function_path)
-    for (const name of ['engine.functions.list', 'engine.workers.list', 'engine.triggers.list', 'emit', 'logger.log', 'svc.a']) {
+    for (const name of [
+      'engine.functions.list',
+      'engine.workers.list',
+      'engine.triggers.list',
+      'emit',
+      'logger.log',
+      'svc.a',
+    ]) {
       assert.ok(fns.includes(name), name)
     }
     const bad = await c.call('engine.workers.register', 'nope')

@@ -1,6 +1,7 @@
 /** A bare protocol client for tests: speaks raw JSON frames over a WebSocket, no SDK. */
-import WebSocket from 'ws'
+
 import type { Cleanup } from '@iii-dev/testkit'
+import WebSocket from 'ws'
 
 export type Frame = Record<string, any>
 
@@ -47,7 +48,10 @@ export class RawClient {
   /** The next frame (already received or still to come) that matches. */
   next(match: (f: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching frame in ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs)
+      const timer = setTimeout(
+        () => reject(new Error(`no matching frame in ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`)),
+        timeoutMs,
+      )
       this.waiters.push({
         match,
         resolve: (f) => {
@@ -69,7 +73,12 @@ export class RawClient {
     try {
       const result = await this.handlers.get(frame.function_path)?.(frame.data, frame)
       if (result === NO_ANSWER) return
-      this.send({ type: 'invocationresult', invocation_id: frame.invocation_id, function_path: frame.function_path, result })
+      this.send({
+        type: 'invocationresult',
+        invocation_id: frame.invocation_id,
+        function_path: frame.function_path,
+        result,
+      })
     } catch (err) {
       this.send({
         type: 'invocationresult',

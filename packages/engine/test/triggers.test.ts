@@ -12,9 +12,27 @@ describe('events', () => {
     const got: any[] = []
     a.register('on.created.a', (d, f) => got.push({ who: 'a', d, trigger: f.trigger, traceparent: f.traceparent }))
     b.register('on.created.b', (d, f) => got.push({ who: 'b', d, trigger: f.trigger }))
-    a.send({ type: 'registertrigger', id: 'ea', trigger_type: 'event', function_path: 'on.created.a', config: { topic: 'user.created' } })
-    b.send({ type: 'registertrigger', id: 'eb', trigger_type: 'event', function_path: 'on.created.b', config: { topic: 'user.created' } })
-    b.send({ type: 'registertrigger', id: 'ec', trigger_type: 'event', function_path: 'on.created.b', config: { topic: 'other' } })
+    a.send({
+      type: 'registertrigger',
+      id: 'ea',
+      trigger_type: 'event',
+      function_path: 'on.created.a',
+      config: { topic: 'user.created' },
+    })
+    b.send({
+      type: 'registertrigger',
+      id: 'eb',
+      trigger_type: 'event',
+      function_path: 'on.created.b',
+      config: { topic: 'user.created' },
+    })
+    b.send({
+      type: 'registertrigger',
+      id: 'ec',
+      trigger_type: 'event',
+      function_path: 'on.created.b',
+      config: { topic: 'other' },
+    })
     await sleep(50)
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
     const emitted = await a.call('emit', { topic: 'user.created', data: { id: '123', tags: ['x'] } }, { traceparent })
@@ -45,7 +63,13 @@ describe('events', () => {
     const watcher = await RawClient.connect(t, engine.bridgeUrl)
     a.register('h', () => null)
     a.send({ type: 'registertrigger', id: 'e1', trigger_type: 'event', function_path: 'h', config: { topic: 't' } })
-    a.send({ type: 'registertrigger', id: 'c1', trigger_type: 'cron', function_path: 'h', config: { expression: '* * * * *' } })
+    a.send({
+      type: 'registertrigger',
+      id: 'c1',
+      trigger_type: 'cron',
+      function_path: 'h',
+      config: { expression: '* * * * *' },
+    })
     await eventually(async () => (await watcher.call('engine.triggers.list', {})).result.triggers.length === 2)
     a.close()
     await a.closed
@@ -86,7 +110,13 @@ describe('conditions', () => {
     })
     w.send({ type: 'registercondition', function_path: 'big.order', condition_function_path: 'cond.amount' })
     w.send({ type: 'registercondition', function_path: 'big.order', condition_function_path: 'cond.second' })
-    w.send({ type: 'registertrigger', id: 'e', trigger_type: 'event', function_path: 'big.order', config: { topic: 'order' } })
+    w.send({
+      type: 'registertrigger',
+      id: 'e',
+      trigger_type: 'event',
+      function_path: 'big.order',
+      config: { topic: 'order' },
+    })
     await sleep(50)
     await w.call('emit', { topic: 'order', data: { amount: 5 } })
     await sleep(150)
@@ -111,7 +141,13 @@ describe('cron', () => {
     const w = await RawClient.connect(t, engine.bridgeUrl)
     const ticks: any[] = []
     w.register('tick', (d, f) => ticks.push({ d, trigger: f.trigger }))
-    w.send({ type: 'registertrigger', id: 'every-second', trigger_type: 'cron', function_path: 'tick', config: { expression: '* * * * * *' } })
+    w.send({
+      type: 'registertrigger',
+      id: 'every-second',
+      trigger_type: 'cron',
+      function_path: 'tick',
+      config: { expression: '* * * * * *' },
+    })
     await eventually(() => ticks.length >= 3, 5000)
     const times = ticks.map((x) => Date.parse(x.d.scheduled_time))
     for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], 1000)
@@ -147,7 +183,13 @@ describe('cron', () => {
     const other = await RawClient.connect(t, engine.bridgeUrl)
     let ticks = 0
     other.register('tick', () => ticks++)
-    w.send({ type: 'registertrigger', id: 'c', trigger_type: 'cron', function_path: 'tick', config: { expression: '* * * * * *' } })
+    w.send({
+      type: 'registertrigger',
+      id: 'c',
+      trigger_type: 'cron',
+      function_path: 'tick',
+      config: { expression: '* * * * * *' },
+    })
     await eventually(() => ticks >= 1, 3000)
     w.close()
     await w.closed
@@ -164,12 +206,24 @@ describe('worker trigger types', () => {
     const handled: any[] = []
     user.register('on.webhook', (d, f) => handled.push({ d, trigger: f.trigger }))
     // Registered before anyone owns the type: it waits.
-    user.send({ type: 'registertrigger', id: 'wh-1', trigger_type: 'webhook', function_path: 'on.webhook', config: { secret: 's' } })
+    user.send({
+      type: 'registertrigger',
+      id: 'wh-1',
+      trigger_type: 'webhook',
+      function_path: 'on.webhook',
+      config: { secret: 's' },
+    })
     await sleep(50)
     const owner = await RawClient.connect(t, engine.bridgeUrl)
     owner.send({ type: 'registertriggertype', id: 'webhook', description: 'Incoming webhooks' })
     const forwarded = await owner.next((f) => f.type === 'registertrigger')
-    assert.deepEqual(forwarded, { type: 'registertrigger', id: 'wh-1', trigger_type: 'webhook', function_path: 'on.webhook', config: { secret: 's' } })
+    assert.deepEqual(forwarded, {
+      type: 'registertrigger',
+      id: 'wh-1',
+      trigger_type: 'webhook',
+      function_path: 'on.webhook',
+      config: { secret: 's' },
+    })
     owner.send({ type: 'triggerregistrationresult', id: 'wh-1', trigger_type: 'webhook', function_path: 'on.webhook' })
     // The owner fires it: conditions apply and the trigger metadata reaches the handler.
     const fired = await owner.call('on.webhook', { hello: 1 }, { trigger: { type: 'webhook', id: 'wh-1' } })
@@ -178,7 +232,13 @@ describe('worker trigger types', () => {
     // A refusal reaches the registering worker as trigger_rejected.
     user.send({ type: 'registertrigger', id: 'wh-2', trigger_type: 'webhook', function_path: 'on.webhook', config: {} })
     await owner.next((f) => f.type === 'registertrigger' && f.id === 'wh-2')
-    owner.send({ type: 'triggerregistrationresult', id: 'wh-2', trigger_type: 'webhook', function_path: 'on.webhook', error: { code: 'invalid_trigger', message: 'missing secret' } })
+    owner.send({
+      type: 'triggerregistrationresult',
+      id: 'wh-2',
+      trigger_type: 'webhook',
+      function_path: 'on.webhook',
+      error: { code: 'invalid_trigger', message: 'missing secret' },
+    })
     const err = await user.next((f) => f.type === 'error' && f.ref === 'wh-2')
     assert.equal(err.code, 'trigger_rejected')
     assert.match(err.message, /missing secret/)
@@ -223,7 +283,13 @@ describe('functions_available', () => {
     const w = await RawClient.connect(t, engine.bridgeUrl)
     const seen: string[][] = []
     w.register('watch', (d) => seen.push(d.functions.map((f: any) => f.function_path)))
-    w.send({ type: 'registertrigger', id: 'fa', trigger_type: 'functions_available', function_path: 'watch', config: {} })
+    w.send({
+      type: 'registertrigger',
+      id: 'fa',
+      trigger_type: 'functions_available',
+      function_path: 'watch',
+      config: {},
+    })
     await eventually(() => seen.length >= 1)
     const other = await RawClient.connect(t, engine.bridgeUrl)
     other.register('new.thing', () => 1)

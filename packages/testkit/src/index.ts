@@ -147,7 +147,11 @@ export function startWorker(t: Cleanup | null, script: string, env: Record<strin
   const isPy = script.endsWith('.py')
   const command = isPy ? join(repoRoot, '.venv/bin/python') : process.execPath
   const args = isPy ? [script] : script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]
-  const proc = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot })
+  const proc = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repoRoot,
+  })
   let out = ''
   const listeners = new Set<() => void>()
   const onData = (d: string) => {

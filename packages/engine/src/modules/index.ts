@@ -1,9 +1,9 @@
 /** The module list: which parts of the engine run, in start order (stopped in reverse). */
 import type { EngineOptions } from '../config.js'
-import type { EngineModule } from './types.js'
 import { CronModule } from './cron/module.js'
 import { EventModule } from './event/module.js'
 import { LoggerModule } from './logger/module.js'
+import type { EngineModule } from './types.js'
 
 /** The optional modules the options switch on. The core and the bridge are always there. */
 export function createModules(options: EngineOptions): EngineModule[] {

@@ -34,7 +34,10 @@ export class CoreModule implements EngineModule {
           throw new IIIError(ErrorCode.InvalidArgument, 'engine.workers.register must be called by a worker')
         }
         if (typeof data !== 'object' || data === null) {
-          throw new IIIError(ErrorCode.InvalidArgument, 'engine.workers.register needs an object {runtime, version?, name?, os?}')
+          throw new IIIError(
+            ErrorCode.InvalidArgument,
+            'engine.workers.register needs an object {runtime, version?, name?, os?}',
+          )
         }
         for (const key of ['runtime', 'version', 'name', 'os'] as const) {
           const value = data[key]

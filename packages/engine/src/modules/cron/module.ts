@@ -39,7 +39,10 @@ export function parseCron(expression: unknown, timezone: unknown, from: Date) {
   try {
     return CronExpressionParser.parse(expression, { currentDate: from, tz })
   } catch (err) {
-    throw new IIIError(ErrorCode.InvalidTrigger, `cron expression "${expression}" is invalid: ${(err as Error).message}`)
+    throw new IIIError(
+      ErrorCode.InvalidTrigger,
+      `cron expression "${expression}" is invalid: ${(err as Error).message}`,
+    )
   }
 }
 

@@ -36,7 +36,10 @@ export class EventModule implements EngineModule {
       'emit',
       (input, ctx) => {
         if (typeof input !== 'object' || input === null || typeof input.topic !== 'string' || input.topic === '') {
-          throw new IIIError(ErrorCode.InvalidArgument, 'emit needs an object {topic, data} with a non-empty string topic')
+          throw new IIIError(
+            ErrorCode.InvalidArgument,
+            'emit needs an object {topic, data} with a non-empty string topic',
+          )
         }
         const subscribers = this.topics.get(input.topic)
         if (subscribers === undefined) return null

@@ -33,7 +33,8 @@ export class LoggerModule implements EngineModule {
         if (typeof level !== 'string' || !levels.has(level)) {
           throw new IIIError(ErrorCode.InvalidArgument, `logger.log: level must be one of ${[...levels].join(', ')}`)
         }
-        if (typeof message !== 'string') throw new IIIError(ErrorCode.InvalidArgument, 'logger.log: message must be a string')
+        if (typeof message !== 'string')
+          throw new IIIError(ErrorCode.InvalidArgument, 'logger.log: message must be a string')
         const record: Record<string, unknown> = { time: new Date().toISOString(), level, message }
         if (typeof function_path === 'string') record.function_path = function_path
         if (typeof trace_id === 'string') record.trace_id = trace_id
