@@ -1,5 +1,6 @@
 /** The module list: which parts of the engine run, in start order (stopped in reverse). */
 import type { EngineOptions } from '../config.js'
+import { ApiModule } from './api/module.js'
 import { CronModule } from './cron/module.js'
 import { EventModule } from './event/module.js'
 import { LoggerModule } from './logger/module.js'
@@ -10,5 +11,6 @@ export function createModules(options: EngineOptions): EngineModule[] {
   const modules: EngineModule[] = [new LoggerModule()]
   if (options.modules.event) modules.push(new EventModule())
   if (options.modules.cron) modules.push(new CronModule())
+  if (options.modules.api) modules.push(new ApiModule(options.modules.api))
   return modules
 }

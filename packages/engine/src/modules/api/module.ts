@@ -1,0 +1,356 @@
+/**
+ * The `api` module: an HTTP server whose routes are `api` triggers. A request that matches a
+ * route becomes a call of the route's function with an ApiRequest
+ * `{method, path, path_params, query_params, headers, body}`; the result becomes the response.
+ * The mapping, limits and error statuses are documented in docs/http.md.
+ */
+import { randomUUID } from 'node:crypto'
+import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { ApiOptions } from '../../config.js'
+import { RawJson } from '../../protocol.js'
+import type { EngineApi, EngineModule } from '../types.js'
+import { checkJsonBody, isJsonContentType } from './body.js'
+import { Cors } from './cors.js'
+import { type HttpError, mapEngineError, STATUS_TEXT } from './errors.js'
+import { InvalidResponse, sendError, sendResult } from './response.js'
+import { MAX_URL_LENGTH, type RouteEntry, type RouteMatch, RouteTable } from './routes.js'
+
+/** A socket must deliver complete request headers within this time (R19). */
+const HEADERS_TIMEOUT_MS = 8_000
+/** ... and the complete request, body included, within this one. */
+const REQUEST_TIMEOUT_MS = 30_000
+/** How often node checks the two timeouts above. */
+const TIMEOUT_CHECK_MS = 1_000
+
+/** The request object node creates for each request, with the module's per-request state. */
+class ApiIncomingMessage extends IncomingMessage {
+  apiModule: ApiModule | null = null
+  apiRes: ServerResponse | null = null
+  apiMatch: RouteMatch | null = null
+  apiChunks: Buffer[] | null = null
+  apiSize = 0
+  apiDone = false
+}
+
+export class ApiModule implements EngineModule {
+  readonly name = 'api'
+  private engine: EngineApi | null = null
+  private server: Server | null = null
+  private address = ''
+  private readonly routes = new RouteTable()
+  private readonly cors: Cors
+  /** @internal read by the body listeners. */
+  readonly bodyLimit: number
+  private readonly maxDepth: number
+  private readonly timeoutMs: number
+
+  constructor(private readonly options: ApiOptions) {
+    this.cors = new Cors(options.cors)
+    this.bodyLimit = options.body_limit
+    this.maxDepth = options.max_json_depth
+    this.timeoutMs = options.timeout_ms
+  }
+
+  async start(engine: EngineApi): Promise<void> {
+    this.engine = engine
+    const host = this.options.host ?? engine.options.host
+    const server = createServer({
+      IncomingMessage: ApiIncomingMessage,
+      noDelay: true,
+      keepAlive: true,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      requireHostHeader: false,
+    })
+    server.on('request', (req: ApiIncomingMessage, res: ServerResponse) => this.onRequest(req, res))
+    server.on('checkContinue', (req: ApiIncomingMessage, res: ServerResponse) => this.onCheckContinue(req, res))
+    server.on('clientError', onClientError)
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        server.close()
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `port ${this.options.port} (api) is already in use on ${host}`
+              : `cannot listen on ${host}:${this.options.port} (api): ${err.code ?? err.message}`,
+          ),
+        )
+      }
+      server.once('error', onError)
+      server.listen(this.options.port, host, () => {
+        server.off('error', onError)
+        resolve()
+      })
+    })
+    server.on('error', (err) => engine.log.error(`api: server error: ${err.message}`))
+    this.server = server
+    const addr = server.address()
+    const port = typeof addr === 'object' && addr !== null ? addr.port : this.options.port
+    this.address = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    engine.registerTriggerType(
+      'api',
+      {
+        register: (t) => {
+          const entry = this.routes.add(t)
+          engine.log.debug(`api: ${entry.method} ${entry.path} -> ${entry.functionPath} (trigger ${t.id})`)
+        },
+        unregister: (t) => this.routes.remove(t.id),
+      },
+      'Calls the function for HTTP requests to config.http_method config.api_path',
+    )
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server
+    if (server === null) return
+    this.server = null
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  }
+
+  addresses(): Record<string, string> {
+    return { api: this.address }
+  }
+
+  // ---- the request path --------------------------------------------------------------------
+
+  private onCheckContinue(req: ApiIncomingMessage, res: ServerResponse): void {
+    const length = req.headers['content-length']
+    if (length !== undefined && Number(length) > this.bodyLimit) {
+      this.tooLarge(req, res)
+      return
+    }
+    res.writeContinue()
+    this.onRequest(req, res)
+  }
+
+  private onRequest(req: ApiIncomingMessage, res: ServerResponse): void {
+    const url = req.url as string
+    if (this.cors.enabled) this.cors.apply(res, req.headers.origin)
+    if (url.length > MAX_URL_LENGTH) {
+      sendError(res, 414, 'uri_too_long', `the request target is longer than ${MAX_URL_LENGTH} bytes`)
+      return
+    }
+    const match = this.routes.find(req.method as string, url)
+    if (match === null) {
+      this.onMiss(req, res, url)
+      return
+    }
+    this.accept(req, res, match)
+  }
+
+  /** No route for this method: HEAD falls back to GET, OPTIONS answers itself, else 405/404. */
+  private onMiss(req: ApiIncomingMessage, res: ServerResponse, url: string): void {
+    const method = req.method as string
+    if (method === 'HEAD') {
+      const match = this.routes.find('GET', url)
+      if (match !== null) {
+        this.accept(req, res, match)
+        return
+      }
+    }
+    const allowed = this.routes.methodsFor(url)
+    if (allowed.length === 0) {
+      if (hasMalformedEscape(url)) sendError(res, 400, 'bad_request', 'the path holds a malformed percent-escape')
+      else sendError(res, 404, 'not_found', 'no route matches this path')
+      return
+    }
+    allowed.push('OPTIONS')
+    const allow = allowed.join(', ')
+    if (method === 'OPTIONS') {
+      // A preflight, or a plain OPTIONS on a route that has no OPTIONS trigger of its own.
+      const origin = req.headers.origin
+      if (this.cors.enabled && origin !== undefined && req.headers['access-control-request-method'] !== undefined) {
+        if (this.cors.apply(res, origin)) this.cors.preflight(res, allow, req.headers['access-control-request-headers'])
+      }
+      res.statusCode = 204
+      res.setHeader('allow', allow)
+      res.end()
+      return
+    }
+    res.setHeader('allow', allow)
+    sendError(res, 405, 'method_not_allowed', `${method} is not allowed here; allowed: ${allow}`)
+  }
+
+  /** A route matched: read the body if there is one, then call. */
+  private accept(req: ApiIncomingMessage, res: ServerResponse, match: RouteMatch): void {
+    const headers = req.headers
+    const length = headers['content-length']
+    if (headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) {
+      this.call(req, res, match, 'null')
+      return
+    }
+    if (length !== undefined && Number(length) > this.bodyLimit) {
+      this.tooLarge(req, res)
+      return
+    }
+    req.apiModule = this
+    req.apiRes = res
+    req.apiMatch = match
+    req.apiChunks = []
+    req.on('data', onBodyData)
+    req.on('end', onBodyEnd)
+    req.on('error', onBodyError)
+  }
+
+  /** 413, and the connection closes after the answer instead of reading the rest. */
+  tooLarge(req: ApiIncomingMessage, res: ServerResponse): void {
+    req.apiDone = true
+    req.apiChunks = null
+    res.shouldKeepAlive = false
+    res.setHeader('connection', 'close')
+    sendError(res, 413, 'payload_too_large', `the body is larger than ${this.bodyLimit} bytes`)
+  }
+
+  /** The whole body arrived. */
+  bodyComplete(req: ApiIncomingMessage): void {
+    const res = req.apiRes as ServerResponse
+    const match = req.apiMatch as RouteMatch
+    const chunks = req.apiChunks as Buffer[]
+    const size = req.apiSize
+    req.apiChunks = null
+    req.apiRes = null
+    req.apiMatch = null
+    if (size === 0) {
+      this.call(req, res, match, 'null')
+      return
+    }
+    const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
+    let bodyText: string
+    if (isJsonContentType(req.headers['content-type'])) {
+      try {
+        bodyText = checkJsonBody(buf, this.maxDepth)
+      } catch (err) {
+        const e = err as HttpError
+        sendError(res, e.status, e.code, e.message)
+        return
+      }
+    } else {
+      bodyText = JSON.stringify(buf.toString('utf8'))
+    }
+    this.call(req, res, match, bodyText)
+  }
+
+  /** Builds the ApiRequest (the body is embedded as validated JSON text, not re-encoded). */
+  private call(req: ApiIncomingMessage, res: ServerResponse, match: RouteMatch, bodyText: string): void {
+    const entry = match.entry
+    const data = new RawJson(
+      `{"method":"${req.method}","path":${entry.pathJson},"path_params":${JSON.stringify(match.params)},"query_params":${JSON.stringify(match.query)},"headers":${JSON.stringify(req.headers)},"body":${bodyText}}`,
+    )
+    ;(this.engine as EngineApi)
+      .invoke(entry.functionPath, data, { trigger: entry.meta, timeoutMs: this.timeoutMs })
+      .then(
+        (result) => this.respond(res, entry, result),
+        (err) => this.fail(res, entry, err),
+      )
+  }
+
+  private respond(res: ServerResponse, entry: RouteEntry, result: unknown): void {
+    if (res.destroyed) return
+    try {
+      sendResult(res, result)
+    } catch (err) {
+      if (!(err instanceof InvalidResponse)) throw err
+      ;(this.engine as EngineApi).log.warn(
+        `api: ${entry.method} ${entry.path} -> ${entry.functionPath}: ${err.message}`,
+      )
+      sendError(res, 500, 'invalid_response', err.message)
+    }
+  }
+
+  private fail(res: ServerResponse, entry: RouteEntry, err: unknown): void {
+    const m = mapEngineError((err as { code?: unknown } | null)?.code)
+    if (m.logged) {
+      const errorId = randomUUID()
+      ;(this.engine as EngineApi).log.error(`api: ${entry.method} ${entry.path} -> ${entry.functionPath} failed`, {
+        error_id: errorId,
+        code: (err as { code?: unknown } | null)?.code ?? null,
+        message: err instanceof Error ? err.message : String(err),
+      })
+      if (!res.destroyed) sendError(res, m.status, m.code, m.message, { error_id: errorId })
+      return
+    }
+    if (res.destroyed) return
+    if (m.status === 503) res.setHeader('retry-after', '1')
+    sendError(res, m.status, m.code, m.message)
+  }
+}
+
+// Body listeners are shared functions (no per-request closures); `this` is the request.
+
+function onBodyData(this: ApiIncomingMessage, chunk: Buffer): void {
+  if (this.apiDone) return
+  const module = this.apiModule as ApiModule
+  this.apiSize += chunk.length
+  if (this.apiSize > module.bodyLimit) {
+    module.tooLarge(this, this.apiRes as ServerResponse)
+    return
+  }
+  ;(this.apiChunks as Buffer[]).push(chunk)
+}
+
+function onBodyEnd(this: ApiIncomingMessage): void {
+  if (this.apiDone) return
+  this.apiDone = true
+  ;(this.apiModule as ApiModule).bodyComplete(this)
+}
+
+function onBodyError(this: ApiIncomingMessage): void {
+  // The client went away mid-body: nothing to answer.
+  this.apiDone = true
+  this.apiChunks = null
+}
+
+/** True when the path part of a request target has a `%` not followed by two hex digits. */
+function hasMalformedEscape(url: string): boolean {
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  try {
+    decodeURI(path)
+    return false
+  } catch {
+    return true
+  }
+}
+
+/** Malformed requests at the HTTP parser level get a JSON answer where one can still be written. */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy()
+    return
+  }
+  let status = 400
+  let code = 'bad_request'
+  let message = 'the request is not valid HTTP'
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      status = 431
+      code = 'headers_too_large'
+      message = 'the request line and headers are too large'
+      break
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      status = 408
+      code = 'request_timeout'
+      message = 'the request did not arrive in time'
+      break
+    case 'HPE_INVALID_METHOD':
+      status = 501
+      code = 'method_not_implemented'
+      message = 'the request method is not supported'
+      break
+    case 'HPE_INVALID_VERSION':
+      status = 505
+      code = 'http_version_not_supported'
+      message = 'only HTTP/1.0 and HTTP/1.1 are served'
+      break
+  }
+  const body = JSON.stringify({ error: code, message })
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  )
+}
