@@ -4,6 +4,8 @@ import { ApiModule } from './api/module.js'
 import { CronModule } from './cron/module.js'
 import { EventModule } from './event/module.js'
 import { LoggerModule } from './logger/module.js'
+import { StateModule } from './state/module.js'
+import { StreamsModule } from './streams/module.js'
 import type { EngineModule } from './types.js'
 
 /** The optional modules the options switch on. The core and the bridge are always there. */
@@ -11,6 +13,8 @@ export function createModules(options: EngineOptions): EngineModule[] {
   const modules: EngineModule[] = [new LoggerModule()]
   if (options.modules.event) modules.push(new EventModule())
   if (options.modules.cron) modules.push(new CronModule())
+  if (options.modules.state) modules.push(new StateModule(options.modules.state))
+  if (options.modules.streams) modules.push(new StreamsModule(options.modules.streams))
   if (options.modules.api) modules.push(new ApiModule(options.modules.api))
   return modules
 }

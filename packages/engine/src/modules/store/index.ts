@@ -11,6 +11,7 @@ import type { KvAdapter } from './types.js'
 export { applyOps, parseOps, parsePath, type Path, type UpdateOp } from './ops.js'
 export type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
 export { MemoryAdapter } from './memory.js'
+export * from './input.js'
 export { SqliteAdapter, type SqliteAdapterOptions } from './sqlite.js'
 
 /** What a module passes to {@link createAdapter}: its store options from the config. */
@@ -21,16 +22,17 @@ export interface StoreConfig {
 }
 
 /**
- * Builds the adapter named in a module's config. `file` is the module's database file name in
- * `dataDir` (each module owns one: `state.db`, `streams.db`). Throws one sentence for a name it
- * cannot build, which stops the engine at start-up.
+ * Builds the adapter named in a module's config. `namespace` is the module's name: the sqlite
+ * adapter keeps it in its own file `<dataDir>/<namespace>.db` (`state.db`, `streams.db`), and a
+ * networked adapter will prefix its keys with it. Throws one sentence for a name it cannot
+ * build, which stops the engine at start-up.
  */
-export function createAdapter(options: StoreConfig, dataDir: string, file: string): KvAdapter {
+export function createAdapter(options: StoreConfig, dataDir: string, namespace: string): KvAdapter {
   switch (options.adapter) {
     case 'memory':
       return new MemoryAdapter({ maxValueBytes: options.max_value_bytes })
     case 'sqlite':
-      return new SqliteAdapter({ maxValueBytes: options.max_value_bytes, file: join(dataDir, file) })
+      return new SqliteAdapter({ maxValueBytes: options.max_value_bytes, file: join(dataDir, `${namespace}.db`) })
     default:
       throw new IIIError(
         'invalid_argument',
