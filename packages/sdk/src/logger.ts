@@ -1,0 +1,138 @@
+/**
+ * A small structured logger. Each record is written locally as one line (with the trace id and
+ * function path when there are some) and, when a forwarder is set, also sent to the engine's
+ * `logger.log` built-in without waiting. Values under secret-looking keys are redacted before
+ * anything is written or sent.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** What is forwarded to the engine's `logger.log`. */
+export interface LogRecord {
+  level: LogLevel
+  message: string
+  trace_id?: string
+  function_path?: string
+  data?: unknown
+}
+
+export interface LoggerOptions {
+  /** The lowest level written and forwarded; `III_LOG_LEVEL` or `info` when not given. */
+  level?: LogLevel | 'silent'
+  traceId?: string
+  functionPath?: string
+  /** Sends a record to the engine; leave out to log locally only. Must not throw. */
+  forward?: (record: LogRecord) => void
+  /** Where local lines go; by default debug/info to stdout, warn/error to stderr. */
+  write?: (line: string, level: LogLevel) => void
+}
+
+const ranks: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
+
+/** The level from `III_LOG_LEVEL`, or `info`. */
+export function defaultLogLevel(): LogLevel | 'silent' {
+  const env = process.env.III_LOG_LEVEL?.toLowerCase()
+  return env !== undefined && env in ranks ? (env as LogLevel | 'silent') : 'info'
+}
+
+function defaultWrite(line: string, level: LogLevel): void {
+  if (level === 'warn' || level === 'error') process.stderr.write(`${line}\n`)
+  else process.stdout.write(`${line}\n`)
+}
+
+const SECRET_KEY =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|token|access[-_]?token|refresh[-_]?token|password|passwd|secret|client[-_]?secret)$/i
+
+/** Replaces the query string values of secret-looking parameters (`?token=...`) in a URL. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:token|access_token|api_key|apikey|key|password|secret)=)[^&#\s]*/gi, '$1[redacted]')
+}
+
+/** A copy of `value` with secret-looking keys replaced by `[redacted]` (depth-limited). */
+export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return value.includes('=') ? redactUrl(value) : value
+  if (typeof value !== 'object' || value === null) return value
+  if (depth > 8 || seen.has(value)) return '[...]'
+  seen.add(value)
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, seen))
+  if (value instanceof Error) return { name: value.name, message: value.message }
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1, seen)
+  return out
+}
+
+function stringify(data: unknown): string {
+  try {
+    return JSON.stringify(data) ?? String(data)
+  } catch {
+    return String(data)
+  }
+}
+
+/** Logs with a fixed trace id and function path. Safe to call from anywhere; never throws. */
+export class Logger {
+  readonly traceId?: string
+  readonly functionPath?: string
+  private readonly level: LogLevel | 'silent'
+  private readonly forwardFn?: (record: LogRecord) => void
+  private readonly writeFn: (line: string, level: LogLevel) => void
+
+  constructor(options: LoggerOptions = {}) {
+    this.level = options.level ?? defaultLogLevel()
+    if (options.traceId !== undefined) this.traceId = options.traceId
+    if (options.functionPath !== undefined) this.functionPath = options.functionPath
+    if (options.forward !== undefined) this.forwardFn = options.forward
+    this.writeFn = options.write ?? defaultWrite
+  }
+
+  /** A logger with the same level and destinations, for another trace or function. */
+  child(fields: { traceId?: string; functionPath?: string }): Logger {
+    return new Logger({
+      level: this.level,
+      traceId: fields.traceId ?? this.traceId,
+      functionPath: fields.functionPath ?? this.functionPath,
+      forward: this.forwardFn,
+      write: this.writeFn,
+    })
+  }
+
+  debug(message: string, data?: unknown): void {
+    this.log('debug', message, data)
+  }
+  info(message: string, data?: unknown): void {
+    this.log('info', message, data)
+  }
+  warn(message: string, data?: unknown): void {
+    this.log('warn', message, data)
+  }
+  error(message: string, data?: unknown): void {
+    this.log('error', message, data)
+  }
+
+  log(level: LogLevel, message: string, data?: unknown): void {
+    if (ranks[level] < ranks[this.level]) return
+    const safe = data === undefined ? undefined : redact(data)
+    const text = redactUrl(String(message))
+    const tags = [this.traceId && `trace=${this.traceId}`, this.functionPath && `fn=${this.functionPath}`]
+      .filter(Boolean)
+      .join(' ')
+    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)}${tags ? ` [${tags}]` : ''} ${text}${
+      safe === undefined ? '' : ` ${stringify(safe)}`
+    }`
+    try {
+      this.writeFn(line, level)
+    } catch {
+      // a broken stdout must not break the caller
+    }
+    if (this.forwardFn === undefined) return
+    const record: LogRecord = { level, message: text }
+    if (this.traceId !== undefined) record.trace_id = this.traceId
+    if (this.functionPath !== undefined) record.function_path = this.functionPath
+    if (safe !== undefined) record.data = safe
+    try {
+      this.forwardFn(record)
+    } catch {
+      // forwarding is best effort
+    }
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The socket under the bridge: one WebSocket to the engine that reopens itself after it drops,
+ * with exponential backoff and full jitter, and that detects a half-open connection with
+ * WebSocket pings. It knows nothing about frames; the bridge gives it text and gets text back.
+ */
+import WebSocket from 'ws'
+import { type Logger, redactUrl } from './logger.js'
+
+export interface TransportOptions {
+  url: string
+  /** Extra handshake headers (e.g. `Authorization`). Never logged. */
+  headers?: Record<string, string>
+  /** First reconnect delay cap; doubles per failed attempt up to `maxDelayMs`. */
+  initialDelayMs: number
+  maxDelayMs: number
+  /** How often to ping the engine; a ping still unanswered at the next tick drops the socket. 0 = off. */
+  pingIntervalMs: number
+  /** Handshake timeout for one attempt. */
+  connectTimeoutMs: number
+  log: Logger
+}
+
+/** What the transport reports to its owner. */
+export interface TransportHandlers {
+  onOpen(): void
+  /** The socket closed (it had been open); a reconnect is already scheduled unless stopped. */
+  onClose(): void
+  onMessage(text: string): void
+}
+
+/** Full jitter: a random delay in [0, min(max, initial * 2^attempt)). */
+export function backoffDelay(attempt: number, initialDelayMs: number, maxDelayMs: number): number {
+  const cap = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(attempt, 30))
+  return Math.floor(Math.random() * cap)
+}
+
+export class ReconnectingSocket {
+  private ws: WebSocket | undefined
+  private started = false
+  private stopped = false
+  private attempt = 0
+  private retryTimer: NodeJS.Timeout | undefined
+  private pingTimer: NodeJS.Timeout | undefined
+  private alive = false
+
+  constructor(
+    private readonly options: TransportOptions,
+    private readonly handlers: TransportHandlers,
+  ) {}
+
+  /** True once `start()` was called and `stop()` has not been. */
+  get isStarted(): boolean {
+    return this.started && !this.stopped
+  }
+
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN
+  }
+
+  /** Starts connecting (once); later calls do nothing until `stop()`. */
+  start(): void {
+    if (this.started && !this.stopped) return
+    this.started = true
+    this.stopped = false
+    this.attempt = 0
+    this.open()
+  }
+
+  /** Sends one text frame; false when the socket is not open. */
+  send(text: string): boolean {
+    const ws = this.ws
+    if (ws === undefined || ws.readyState !== WebSocket.OPEN) return false
+    ws.send(text)
+    return true
+  }
+
+  /** Closes the socket and stops reconnecting. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    this.stopPing()
+    const ws = this.ws
+    this.ws = undefined
+    if (ws === undefined || ws.readyState === WebSocket.CLOSED) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => ws.terminate(), 2000)
+      ws.once('close', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate()
+      else ws.close(1000)
+    })
+  }
+
+  private open(): void {
+    const { url, headers, connectTimeoutMs, log } = this.options
+    log.debug(`connecting to ${redactUrl(url)}`)
+    let ws: WebSocket
+    try {
+      ws = new WebSocket(url, { headers, handshakeTimeout: connectTimeoutMs })
+    } catch (err) {
+      // a malformed URL throws synchronously; treat it like a failed attempt
+      this.scheduleRetry((err as Error).message)
+      return
+    }
+    this.ws = ws
+    let opened = false
+    let failure = ''
+    ws.on('open', () => {
+      if (this.ws !== ws) return
+      opened = true
+      this.attempt = 0
+      this.alive = true
+      this.startPing(ws)
+      log.debug(`connected to ${redactUrl(url)}`)
+      this.handlers.onOpen()
+    })
+    ws.on('message', (data, isBinary) => {
+      if (this.ws !== ws) return
+      this.alive = true
+      if (isBinary) {
+        log.debug('ignored a binary frame from the engine')
+        return
+      }
+      this.handlers.onMessage(data.toString())
+    })
+    ws.on('pong', () => {
+      this.alive = true
+    })
+    ws.on('error', (err) => {
+      failure = err.message
+    })
+    ws.on('close', (code) => {
+      if (this.ws !== ws) return
+      this.ws = undefined
+      this.stopPing()
+      if (opened) {
+        log.warn(`connection to ${redactUrl(url)} closed (code ${code}); reconnecting`)
+        this.handlers.onClose()
+      }
+      if (!this.stopped) this.scheduleRetry(failure || `closed with code ${code}`, opened)
+    })
+  }
+
+  private scheduleRetry(reason: string, wasOpen = false): void {
+    if (this.stopped) return
+    const delay = backoffDelay(this.attempt, this.options.initialDelayMs, this.options.maxDelayMs)
+    if (!wasOpen) {
+      // one line per failed attempt: the first of a streak (and every 20th) loud, the rest quiet
+      const level = this.attempt % 20 === 0 ? 'warn' : 'debug'
+      this.options.log.log(
+        level,
+        `cannot connect to ${redactUrl(this.options.url)} (${redactUrl(reason)}); attempt ${this.attempt + 1}, retrying in ${delay} ms`,
+      )
+    }
+    this.attempt++
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      if (!this.stopped) this.open()
+    }, delay)
+  }
+
+  private startPing(ws: WebSocket): void {
+    const every = this.options.pingIntervalMs
+    if (every <= 0) return
+    this.pingTimer = setInterval(() => {
+      if (!this.alive) {
+        this.options.log.warn('the engine did not answer a ping; dropping the connection')
+        ws.terminate()
+        return
+      }
+      this.alive = false
+      ws.ping()
+    }, every)
+    this.pingTimer.unref()
+  }
+
+  private stopPing(): void {
+    clearInterval(this.pingTimer)
+    this.pingTimer = undefined
+  }
+}
