@@ -55,6 +55,7 @@ class Registry:
         frames.extend(self.services.values())
         frames.extend(msg for msg, _ in self.trigger_types.values())
         frames.extend(msg for msg, _ in self.functions.values())
-        frames.extend(self.triggers.values())
+        # Conditions before triggers, so no trigger fires before its conditions are bound.
         frames.extend(self.conditions)
+        frames.extend(self.triggers.values())
         return frames

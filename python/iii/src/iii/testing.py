@@ -67,13 +67,20 @@ class EngineProcess:
         cli: str | os.PathLike[str] | None = None,
         *,
         args: Sequence[str] = (),
+        port: int = 0,
+        data_dir: str | None = None,
         timeout: float = 20.0,
         env: dict[str, str] | None = None,
     ) -> Iterator[EngineProcess]:
-        """Start the engine, wait until it is ready, stop it when the block ends."""
+        """Start the engine, wait until it is ready, stop it when the block ends.
+
+        ``port`` fixes the bridge port (default ephemeral); ``data_dir`` reuses a directory
+        (kept afterwards) instead of a fresh temporary one.
+        """
         cli_path = Path(cli) if cli else find_engine_cli()
-        data_dir = tempfile.mkdtemp(prefix="iii-engine-")
-        cmd = ["node", str(cli_path), "--port", "0", "--api-port", "0", "--streams-port", "0",
+        own_dir = data_dir is None
+        data_dir = data_dir or tempfile.mkdtemp(prefix="iii-engine-")
+        cmd = ["node", str(cli_path), "--port", str(port), "--api-port", "0", "--streams-port", "0",
                "--data-dir", data_dir, *args]
         proc = subprocess.Popen(
             cmd,
@@ -108,7 +115,8 @@ class EngineProcess:
             yield engine
         finally:
             engine.stop()
-            shutil.rmtree(data_dir, ignore_errors=True)
+            if own_dir:
+                shutil.rmtree(data_dir, ignore_errors=True)
 
     def stop(self) -> None:
         """Terminate the engine (SIGTERM, then SIGKILL after 5 s). Safe to call twice."""
@@ -119,3 +127,52 @@ class EngineProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1 (for tests that restart an engine on the same port)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class HttpResult:
+    """A response from :func:`http_json`."""
+
+    status: int
+    headers: dict[str, str]
+    body: object
+
+
+def http_json(
+    method: str,
+    url: str,
+    body: object = None,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> HttpResult:
+    """Send one HTTP request (JSON body if given) and decode the JSON answer (blocking)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("content-type", "application/json")
+    for key, value in (headers or {}).items():
+        req.add_header(key, value)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            status, raw, hdrs = resp.status, resp.read(), dict(resp.headers.items())
+    except urllib.error.HTTPError as err:
+        status, raw, hdrs = err.code, err.read(), dict(err.headers.items())
+    try:
+        decoded: object = json.loads(raw) if raw else None
+    except ValueError:
+        decoded = raw.decode("utf-8", "replace")
+    return HttpResult(status, {k.lower(): v for k, v in hdrs.items()}, decoded)
