@@ -117,5 +117,7 @@ export function sendResult(res: ServerResponse, result: unknown): void {
     return
   }
   if (!p.hasContentType) res.setHeader('content-type', JSON_TYPE)
+  // node frames a HEAD answer without computing its length; every other one it measures itself.
+  if (res.req.method === 'HEAD') res.setHeader('content-length', Buffer.byteLength(payload))
   res.end(payload)
 }

@@ -144,7 +144,9 @@ export class RouteTable {
     if (existing !== undefined && !same && !(existing === previous && existing.triggerIds.length === 1)) {
       throw new IIIError(
         ErrorCode.TriggerConflict,
-        `api trigger ${trigger.id}: ${route.method} ${route.path} conflicts with ${existing.method} ${existing.path}, which is bound to ${existing.functionPath}`,
+        existing.path === route.path
+          ? `api trigger ${trigger.id}: ${route.method} ${route.path} is already bound to function ${existing.functionPath}`
+          : `api trigger ${trigger.id}: ${route.method} ${route.path} overlaps ${existing.method} ${existing.path}, bound to function ${existing.functionPath}`,
       )
     }
     if (previous !== undefined) this.remove(trigger.id)
