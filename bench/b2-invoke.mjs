@@ -1,0 +1,102 @@
+// B2: function invoke, worker A -> engine -> worker B -> back, against a raw `ws` echo and a
+// two-hop raw `ws` relay, over in-flight counts and payload sizes.
+import { join } from 'node:path'
+import { root, runJson, startEngine, startProcess, summarize } from './lib.mjs'
+import { makePayload } from './load/payload.mjs'
+
+export async function b2({ rounds, durationMs, smoke, pin }) {
+  const cpuSut = pin ? 0 : undefined
+  const cpuLoad = pin ? 1 : undefined
+  const echo = await startProcess(join(root, 'bench/servers/ws-echo.mjs'), [], { cpu: cpuSut })
+  const echoUrl = echo.output().match(/ws:\S+/)[0]
+  const relay = await startProcess(join(root, 'bench/servers/ws-relay.mjs'), [], {
+    env: { ECHO_URL: echoUrl },
+    cpu: cpuSut,
+  })
+  const relayUrl = relay.output().match(/ws:\S+/)[0]
+  const engine = await startEngine({ cpu: cpuSut })
+  const worker = await startProcess(join(root, 'bench/servers/iii-worker.mjs'), [], {
+    env: { III_BRIDGE_URL: engine.bridgeUrl },
+    cpu: cpuSut,
+  })
+  const systems = {
+    echo: { client: 'bench/load/ws-client.mjs', url: echoUrl },
+    relay: { client: 'bench/load/ws-client.mjs', url: relayUrl },
+    iii: { client: 'bench/load/iii-client.mjs', url: engine.bridgeUrl },
+  }
+  const cases = smoke
+    ? [
+        { inFlight: 1, bytes: 300 },
+        { inFlight: 32, bytes: 1024 },
+      ]
+    : [
+        { inFlight: 1, bytes: 300 },
+        { inFlight: 8, bytes: 1024 },
+        { inFlight: 32, bytes: 1024 },
+        { inFlight: 128, bytes: 1024 },
+        { inFlight: 1, bytes: 1024 },
+        { inFlight: 1, bytes: 100 * 1024 },
+        { inFlight: 1, bytes: 1024 * 1024 },
+      ]
+  const samples = {}
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const order = Object.keys(systems)
+      if (round % 2 === 1) order.reverse()
+      for (const k of cases) {
+        for (const name of order) {
+          const s = systems[name]
+          const r = await runJson(
+            join(root, s.client),
+            [s.url, String(k.inFlight), String(k.bytes), String(durationMs), smoke ? '200' : '500'],
+            { cpu: cpuLoad },
+          )
+          const key = `${name}@${k.inFlight}@${k.bytes}`
+          samples[key] ??= { per_s: [], p50_us: [], p99_us: [] }
+          samples[key].per_s.push(r.per_s)
+          samples[key].p50_us.push(r.p50_us)
+          samples[key].p99_us.push(r.p99_us)
+        }
+      }
+    }
+  } finally {
+    await worker.stop()
+    await engine.stop()
+    await relay.stop()
+    await echo.stop()
+  }
+  const rows = Object.entries(samples).map(([key, s]) => {
+    const [system, inFlight, bytes] = key.split('@')
+    return {
+      system,
+      in_flight: Number(inFlight),
+      payload_bytes: Number(bytes),
+      per_s: summarize(s.per_s),
+      p50_us: summarize(s.p50_us),
+      p99_us: summarize(s.p99_us),
+    }
+  })
+  const get = (system, inFlight, bytes) =>
+    rows.find((r) => r.system === system && r.in_flight === inFlight && r.payload_bytes === bytes)
+  const p50ratio = get('iii', 1, 300).p50_us.median / get('echo', 1, 300).p50_us.median
+  const tput = get('iii', 32, 1024).per_s.median / get('relay', 32, 1024).per_s.median
+  const targets = [
+    { name: 'p50 at 1 in flight (300 B) vs raw ws echo', ratio: p50ratio, target: '<= 2.3', met: p50ratio <= 2.3 },
+    { name: 'throughput at 32 in flight (1 KB) vs two-hop relay', ratio: tput, target: '>= 0.8', met: tput >= 0.8 },
+  ]
+  if (get('iii', 1, 1024 * 1024)) {
+    const text = JSON.stringify(makePayload(1024 * 1024))
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < 20; i++) JSON.parse(text)
+    const parseUs = Number(process.hrtime.bigint() - t0) / 1000 / 20
+    const extra = get('iii', 1, 1024 * 1024).p50_us.median - get('echo', 1, 1024 * 1024).p50_us.median
+    targets.push({
+      name: '1 MB: p50 added over raw echo, in JSON.parse times of the payload',
+      ratio: extra / parseUs,
+      target: '(reference: well under 1 is the goal)',
+      met: null,
+      detail: { added_us: extra, json_parse_us: parseUs },
+    })
+  }
+  return { id: 'B2', title: 'function invoke through the engine', rows, targets }
+}
