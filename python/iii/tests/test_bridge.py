@@ -193,3 +193,22 @@ async def test_fire_and_forget_call_runs_handler(engine: EngineProcess) -> None:
         await a.flush()
         assert b.invoke_function_async("t11.sink", [1, 2]) is None
         assert await asyncio.wait_for(got.get(), 5) == [1, 2]
+
+
+async def test_sync_handler_can_fire_calls_from_its_thread(engine: EngineProcess) -> None:
+    """A sync handler (in a worker thread) may use invoke_function_async safely."""
+    got: asyncio.Queue[Any] = asyncio.Queue()
+    async with Bridge(engine.bridge_url) as bridge:
+
+        async def sink(data: Any) -> None:
+            await got.put(data)
+
+        def relay(data: Any) -> str:
+            bridge.invoke_function_async("t12.sink", {"relayed": data})
+            return "sent"
+
+        bridge.register_function("t12.sink", sink)
+        bridge.register_function("t12.relay", relay)
+        await bridge.flush()
+        assert await bridge.invoke_function("t12.relay", 9) == "sent"
+        assert await asyncio.wait_for(got.get(), 5) == {"relayed": 9}

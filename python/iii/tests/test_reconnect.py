@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from iii import Bridge, ConnectionFailedError
-from iii.testing import EngineProcess, free_port
+from iii.testing import EngineProcess, find_engine_cli, free_port
 from iii.transport import backoff_delay
 
-from .conftest import ENGINE_CLI
+ENGINE_CLI = find_engine_cli(__file__)
 
 
 async def _wait_connected(bridge: Bridge, connections: int) -> None:

@@ -47,8 +47,11 @@ async def test_function_paths_match_node_convention(bridge: Bridge) -> None:
     await bridge.connect()
     listed = await bridge.invoke_function("engine.functions.list", {})
     paths = {f["function_path"] for f in listed["functions"]}
-    assert {"steps.PathStep:trigger:0", "steps.PathStep:trigger:1",
-            "steps.PathStep:trigger:1:condition"} <= paths
+    assert {
+        "steps.PathStep:trigger:0",
+        "steps.PathStep:trigger:1",
+        "steps.PathStep:trigger:1:condition",
+    } <= paths
 
 
 async def test_event_condition_on_event_data(bridge: Bridge) -> None:
@@ -103,7 +106,9 @@ async def test_async_condition_and_second_trigger_index(bridge: Bridge) -> None:
     )
     await bridge.connect()
     await bridge.invoke_function("emit", {"topic": "cond.second", "data": {"id": 1}})
-    await bridge.invoke_function("emit", {"topic": "cond.second", "data": {"id": 2, "verified": True}})
+    await bridge.invoke_function(
+        "emit", {"topic": "cond.second", "data": {"id": 2, "verified": True}}
+    )
     await bridge.invoke_function("emit", {"topic": "cond.first", "data": {"id": 3}})
     got = {await asyncio.wait_for(seen.get(), 5), await asyncio.wait_for(seen.get(), 5)}
     assert got == {(1, 2), (0, 3)}
@@ -152,7 +157,12 @@ async def test_api_step_middleware_order_and_context(engine: EngineProcess, brid
     assert denied.status == 401 and denied.body == {"error": "Unauthorized"}
     ok = await _http("GET", f"{engine.api_url}/greet/7?q=x", headers={"Authorization": "t"})
     assert ok.status == 200, ok.body
-    assert ok.body == {"hello": "Alice", "id": "7", "q": "x", "trigger": ["api", "GET", "/greet/:id"]}
+    assert ok.body == {
+        "hello": "Alice",
+        "id": "7",
+        "q": "x",
+        "trigger": ["api", "GET", "/greet/:id"],
+    }
     assert len(ok.headers["x-request-id"]) == 32
     assert order == ["outer-in", "outer-in", "inner", "handler", "outer-out"]
 

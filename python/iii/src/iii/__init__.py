@@ -6,9 +6,9 @@ in the system with :meth:`Bridge.invoke_function`.
 
 __version__ = "0.1.0"
 
-from .bridge import DEFAULT_URL, Bridge  # noqa: E402
-from .context import InvocationContext, current_invocation  # noqa: E402
-from .errors import (  # noqa: E402
+from .bridge import DEFAULT_URL, Bridge
+from .context import InvocationContext, current_invocation
+from .errors import (
     ConditionFailedError,
     ConnectionClosedError,
     ConnectionFailedError,
@@ -21,8 +21,8 @@ from .errors import (  # noqa: E402
     ProtocolError,
     error_from_wire,
 )
-from .logger import Logger, TraceIdFilter  # noqa: E402
-from .messages import (  # noqa: E402
+from .logger import Logger, TraceIdFilter
+from .messages import (
     ErrorBody,
     ErrorMessage,
     InvocationResult,
@@ -45,8 +45,8 @@ from .messages import (  # noqa: E402
     encode_frame,
     parse_frame,
 )
-from .refs import FunctionRef, TriggerRef, TriggerTypeRef  # noqa: E402
-from .tracing import TraceContext, current_trace, current_trace_id  # noqa: E402
+from .refs import FunctionRef, TriggerRef, TriggerTypeRef
+from .tracing import TraceContext, current_trace, current_trace_id
 
 __all__ = [
     "DEFAULT_URL",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import platform
@@ -224,7 +225,9 @@ class Bridge(Registrations):
                 invocation_id=invocation_id,
                 function_path=function_path,
                 data=data,
-                trigger=TriggerInfo.model_validate(trigger) if isinstance(trigger, dict) else trigger,
+                trigger=TriggerInfo.model_validate(trigger)
+                if isinstance(trigger, dict)
+                else trigger,
                 traceparent=trace.traceparent,
                 baggage=trace.baggage,
                 timeout_ms=max(1, round(timeout * 1000)) if timeout is not None else None,
@@ -239,7 +242,7 @@ class Bridge(Registrations):
         """Send now if connected; else queue (calls) or drop (registrations: replayed)."""
         loop = self._loop
         if loop is not None and self._loop_thread != threading.get_ident():
-            loop.call_soon_threadsafe(self._send_text, text, queue=queue)
+            loop.call_soon_threadsafe(functools.partial(self._send_text, text, queue=queue))
             return
         if not self._transport.send(text) and queue:
             self._queued.append(text)
@@ -354,4 +357,3 @@ class Bridge(Registrations):
 
 # Re-exported for type checkers that look here for the registration handle types.
 __all__ = ["DEFAULT_URL", "Bridge", "FunctionRef", "Handler", "TriggerRef", "TriggerTypeRef"]
-

@@ -234,9 +234,7 @@ MESSAGE_CLASSES: dict[str, type[_Frame]] = {
     MessageType.ERROR: ErrorMessage,
 }
 
-_ADAPTER: TypeAdapter[Message] = TypeAdapter(
-    Annotated[Message, Field(discriminator="type")]  # type: ignore[arg-type]
-)
+_ADAPTER: TypeAdapter[Message] = TypeAdapter(Annotated[Message, Field(discriminator="type")])
 
 # Fields kept in the encoded frame even when ``None`` (JSON ``null`` is meaningful there).
 _KEEP_NULL = {"invokefunction": ("data",), "invocationresult": ("result",)}

@@ -212,4 +212,6 @@ class Registrations:
         try:
             return cls.model_validate({**data, "type": "registerfunction"})
         except ValidationError as exc:
-            raise TypeError(f"{where}: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from None
+            raise TypeError(
+                f"{where}: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
+            ) from None

@@ -80,8 +80,19 @@ class EngineProcess:
         cli_path = Path(cli) if cli else find_engine_cli()
         own_dir = data_dir is None
         data_dir = data_dir or tempfile.mkdtemp(prefix="iii-engine-")
-        cmd = ["node", str(cli_path), "--port", str(port), "--api-port", "0", "--streams-port", "0",
-               "--data-dir", data_dir, *args]
+        cmd = [
+            "node",
+            str(cli_path),
+            "--port",
+            str(port),
+            "--api-port",
+            "0",
+            "--streams-port",
+            "0",
+            "--data-dir",
+            data_dir,
+            *args,
+        ]
         proc = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,

@@ -8,6 +8,7 @@ bridge's registration replay); ``on_close`` runs when a connection ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import deque
@@ -26,7 +27,7 @@ MAX_FRAME_BYTES = 16 * 1024 * 1024
 def backoff_delay(attempt: int, *, initial: float, maximum: float) -> float:
     """Exponential backoff with "equal jitter": half fixed, half random, capped at ``maximum``."""
     ceiling = min(maximum, initial * (2 ** min(attempt, 30)))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
 class Transport:
@@ -96,10 +97,8 @@ class Transport:
         if task is not None and not task.done():
             task.cancel()
         if task is not None:
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-            except (asyncio.CancelledError, Exception):
-                pass
 
     async def _run(self, first: asyncio.Future[None]) -> None:
         loop = asyncio.get_running_loop()

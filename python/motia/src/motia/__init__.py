@@ -2,11 +2,11 @@
 
 __version__ = "0.1.0"
 
-from .api import ApiRequest, ApiResponse, Headers  # noqa: E402
-from .context import FlowContext, TriggerInput, TriggerMetadata  # noqa: E402
-from .runtime import get_bridge, set_bridge  # noqa: E402
-from .state import StateManager  # noqa: E402
-from .step import (  # noqa: E402
+from .api import ApiRequest, ApiResponse, Headers
+from .context import FlowContext, TriggerInput, TriggerMetadata
+from .runtime import get_bridge, set_bridge
+from .state import StateManager
+from .step import (
     Step,
     _compose_middleware,
     compose_middleware,
@@ -14,8 +14,8 @@ from .step import (  # noqa: E402
     registered_steps,
     step_wrapper,
 )
-from .stream import Stream, Streams  # noqa: E402
-from .triggers import ApiTrigger, CronTrigger, EventTrigger, StepConfig  # noqa: E402
+from .stream import Stream, Streams
+from .triggers import ApiTrigger, CronTrigger, EventTrigger, StepConfig
 
 __all__ = [
     "ApiRequest",

@@ -60,7 +60,7 @@ class StateManager:
         return await self._call("state.clear", {"group_id": group_id})
 
     async def update(self, group_id: str, item_id: str, ops: list[dict[str, Any]]) -> Any:
-        """Apply update ops atomically (``set``/``merge``/``increment``/``decrement``/``remove``)."""
+        """Apply update ops atomically (set, merge, increment, decrement, remove)."""
         check_id("group_id", group_id)
         check_id("item_id", item_id)
         if not isinstance(ops, list):

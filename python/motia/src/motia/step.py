@@ -116,7 +116,9 @@ def step_wrapper(
     if not isinstance(config, StepConfig):
         raise TypeError(f"step_wrapper config must be a StepConfig, got {type(config).__name__}")
     if not isinstance(file, str):
-        raise TypeError(f"step_wrapper file must be a str (pass __file__), got {type(file).__name__}")
+        raise TypeError(
+            f"step_wrapper file must be a str (pass __file__), got {type(file).__name__}"
+        )
     if not callable(handler):
         raise TypeError(f"step_wrapper handler must be callable, got {type(handler).__name__}")
     target = bridge or get_bridge()
@@ -145,9 +147,9 @@ def step_wrapper(
 AnyTrigger = ApiTrigger | EventTrigger | CronTrigger
 
 
-def _context(bridge: Bridge, index: int, trigger: AnyTrigger, path: str, data: Any) -> tuple[
-    FlowContext, Any
-]:
+def _context(
+    bridge: Bridge, index: int, trigger: AnyTrigger, path: str, data: Any
+) -> tuple[FlowContext, Any]:
     inv = current_invocation()
     info = inv.trigger if inv else None
     meta = TriggerMetadata(
@@ -177,9 +179,7 @@ def _invoker(
 ) -> Callable[[Any], Awaitable[Any]]:
     path = function_path(config.name, index)
     chain = (
-        compose_middleware(trigger.middleware, handler)
-        if isinstance(trigger, ApiTrigger)
-        else None
+        compose_middleware(trigger.middleware, handler) if isinstance(trigger, ApiTrigger) else None
     )
 
     async def invoke(data: Any) -> Any:
@@ -202,7 +202,7 @@ def _condition(
 
 
 def to_wire(result: Any) -> Any:
-    """Serialize a handler's result: ``ApiResponse`` to ``{status, body, headers}``, models dumped."""
+    """Serialize a result: ``ApiResponse`` to ``{status, body, headers}``; models dumped."""
     if isinstance(result, ApiResponse):
         return result.to_wire()
     dump = getattr(result, "model_dump", None)

@@ -80,7 +80,7 @@ class Stream(Generic[TData]):
 
 
 class Streams:
-    """``ctx.streams``: ``ctx.streams["todos"]`` or ``ctx.streams.todos`` gives ``Stream("todos")``."""
+    """``ctx.streams["todos"]`` (or ``ctx.streams.todos``) is ``Stream("todos")``."""
 
     def __init__(self, bridge: Bridge | None = None) -> None:
         self._bridge = bridge
