@@ -35,18 +35,21 @@ async def test_registrations_replayed_after_engine_restart() -> None:
     worker.register_function("r.echo", lambda data: data)
     worker.register_function("r.on", on_event)
     worker.register_trigger("event", "r.on", {"topic": "r.topic"})
-    with EngineProcess.start(ENGINE_CLI, port=port):
+    with EngineProcess.start(ENGINE_CLI, port=port) as first:
         await worker.connect()
         async with Bridge(url) as client:
             assert await client.invoke_function("r.echo", "first") == "first"
+        # Stop off the event loop: the engine closes our socket gracefully and we must answer.
+        await asyncio.to_thread(first.stop)
     try:
-        with EngineProcess.start(ENGINE_CLI, port=port):
+        with EngineProcess.start(ENGINE_CLI, port=port) as second:
             await _wait_connected(worker, 2)
             await worker.flush()
             async with Bridge(url) as client:
                 assert await client.invoke_function("r.echo", "second") == "second"
                 await client.invoke_function("emit", {"topic": "r.topic", "data": 7})
                 assert await asyncio.wait_for(got.get(), 5) == 7
+            await asyncio.to_thread(second.stop)
     finally:
         await worker.disconnect()
 

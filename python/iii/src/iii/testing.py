@@ -187,3 +187,69 @@ def http_json(
     except ValueError:
         decoded = raw.decode("utf-8", "replace")
     return HttpResult(status, {k.lower(): v for k, v in hdrs.items()}, decoded)
+
+
+@dataclass
+class ChildProcess:
+    """A worker child process started by :func:`run_process`, with its output so far."""
+
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """Everything the process printed so far."""
+        return "\n".join(self.output)
+
+    def wait_for(self, text: str, timeout: float = 10.0) -> str:
+        """Block until a line containing ``text`` is printed; return that line."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.output):
+                if text in line:
+                    return line
+            if self.process.poll() is not None:
+                time.sleep(0.1)
+                if not any(text in line for line in self.output):
+                    break
+            time.sleep(0.02)
+        raise TimeoutError(f"no line containing {text!r}; output:\n{self.text()}")
+
+
+@contextmanager
+def run_process(
+    cmd: Sequence[str],
+    *,
+    ready: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 20.0,
+) -> Iterator[ChildProcess]:
+    """Start ``cmd`` (stdout and stderr merged), wait for a ``ready`` line, stop it afterwards."""
+    proc = subprocess.Popen(
+        list(cmd),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        cwd=cwd,
+    )
+    child = ChildProcess(proc)
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            child.output.append(line.rstrip("\n"))
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        if ready is not None:
+            child.wait_for(ready, timeout)
+        yield child
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
