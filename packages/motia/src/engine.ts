@@ -1,0 +1,101 @@
+/**
+ * Finding the engine for `motia dev` / `motia start`: use the one at the bridge URL when it
+ * answers, otherwise start `@iii-dev/engine` as a child process listening on that URL's port.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { connect } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** True when something accepts TCP connections at the URL's host and port within `timeoutMs`. */
+export function reachable(url: string, timeoutMs = 500): Promise<boolean> {
+  const u = new URL(url)
+  const port = Number(u.port || (u.protocol === 'wss:' ? 443 : 80))
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  return new Promise((resolve) => {
+    const socket = connect({ host, port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+/** The engine's `cli.js`, resolved from where motia is installed. */
+export function engineCliPath(): string {
+  const main = fileURLToPath(import.meta.resolve('@iii-dev/engine'))
+  return join(dirname(main), 'cli.js')
+}
+
+export interface SpawnedEngine {
+  proc: ChildProcess
+  /** `{bridge, api, streams}` as the engine printed them. */
+  addresses: Record<string, string>
+  stop(): Promise<void>
+}
+
+export interface SpawnEngineOptions {
+  /** The bridge URL the engine must listen on (its port is used). */
+  url: string
+  dataDir: string
+  /** HTTP and stream socket ports (the engine's defaults, 3111 and 3112, when left out). */
+  apiPort?: string
+  streamsPort?: string
+  /** Receives each line the engine prints. */
+  onLine?: (line: string) => void
+  timeoutMs?: number
+}
+
+/** Starts the engine and resolves once it printed `iii engine ready`. */
+export async function spawnEngine(o: SpawnEngineOptions): Promise<SpawnedEngine> {
+  mkdirSync(o.dataDir, { recursive: true })
+  const u = new URL(o.url)
+  const args = [engineCliPath(), '--port', u.port || '49134', '--data-dir', o.dataDir]
+  if (o.apiPort !== undefined) args.push('--api-port', o.apiPort)
+  if (o.streamsPort !== undefined) args.push('--streams-port', o.streamsPort)
+  if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') args.push('--host', u.hostname)
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let pending = ''
+  const onData = (d: string) => {
+    out += d
+    pending += d
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) o.onLine?.(line)
+  }
+  proc.stdout?.setEncoding('utf8').on('data', onData)
+  proc.stderr?.setEncoding('utf8').on('data', onData)
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM')
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(t)
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop()
+      reject(new Error(`the engine did not start within ${o.timeoutMs ?? 15000} ms:\n${out}`))
+    }, o.timeoutMs ?? 15_000)
+    const check = () => {
+      if (!out.includes('iii engine ready')) return
+      clearTimeout(timer)
+      resolve()
+    }
+    proc.stdout?.on('data', check)
+    proc.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the engine exited with code ${code}:\n${out}`))
+    })
+  })
+  const addresses: Record<string, string> = {}
+  for (const m of out.matchAll(/^\s+(\w+)\s+(\S+)$/gm)) addresses[m[1]] = m[2]
+  return { proc, addresses, stop }
+}

@@ -1,0 +1,173 @@
+/**
+ * Registering steps on a bridge. Trigger `i` of step `Name` is the function
+ * `steps.Name:trigger:i` bound to one engine trigger; its conditions are the functions
+ * `steps.Name:trigger:i:condition`, `...:condition:1`, ... bound with `registercondition` in
+ * that order, so the engine runs them in order and stops at the first `false`.
+ *
+ * Hot reload replaces a step: its functions and triggers are unregistered and registered again.
+ * The protocol has no frame to take a condition back, so condition functions are "slots": a slot
+ * stays registered and bound for the life of the connection, and calls whatever condition the
+ * current version of the step has at that position (or answers `true` when it has none).
+ */
+import type { Bridge, FunctionRef, InvocationContext, Registration, Stream } from '@iii-dev/sdk'
+import { runApi } from './api.js'
+import { createFlowContext } from './context.js'
+import {
+  checkStepConfig,
+  conditionPath,
+  conditionsOf,
+  engineTrigger,
+  handlerInput,
+  MotiaConfigError,
+  normalizeInput,
+  triggerMetadata,
+  triggerPath,
+} from './triggers.js'
+import type { ApiHandler, Condition, FlowContext, StepDefinition, Trigger } from './types.js'
+
+/** A registered step; `unregister()` takes its functions and triggers back (twice is safe). */
+export interface StepHandle extends Registration {
+  name: string
+  file?: string
+  functions: string[]
+}
+
+interface Slot {
+  /** The condition at this position in the current version, or `undefined` (passes). */
+  current: Condition | undefined
+  owner: string
+  def: StepDefinition
+  trigger: Trigger
+}
+
+export class StepRegistry {
+  private readonly steps = new Map<string, StepHandle>()
+  private readonly slots = new Map<string, Slot>()
+
+  /**
+   * @param bridge the worker's connection
+   * @param streams the declared streams by name; read at each call, so it may change
+   */
+  constructor(
+    private readonly bridge: Bridge,
+    private readonly streams: Record<string, Stream>,
+  ) {}
+
+  /** The registered steps by name. */
+  get names(): string[] {
+    return [...this.steps.keys()]
+  }
+
+  /** Registers a step; throws {@link MotiaConfigError} when its config is wrong or its name is taken. */
+  register(def: StepDefinition): StepHandle {
+    const where = def.file ?? 'step'
+    checkStepConfig(def.config, where)
+    if (typeof def.handler !== 'function') throw new MotiaConfigError(`${where}: does not export a \`handler\` function`)
+    const { config } = def
+    const taken = this.steps.get(config.name)
+    if (taken !== undefined && taken.file !== def.file) {
+      throw new MotiaConfigError(`${where}: step name "${config.name}" is already used by ${taken.file ?? 'another step'}`)
+    }
+
+    const refs: Registration[] = []
+    const functions: string[] = []
+    const metadata = {
+      motia: {
+        step: config.name,
+        trigger_types: config.triggers.map((t) => t.type),
+        ...(config.flows && { flows: config.flows }),
+        ...(config.emits && { emits: config.emits }),
+      },
+    }
+    config.triggers.forEach((trigger, index) => {
+      const path = triggerPath(config.name, index)
+      functions.push(path)
+      const fn: FunctionRef = this.bridge.registerFunction({
+        function_path: path,
+        description: config.description,
+        metadata,
+        handler: (data: unknown, inv: InvocationContext) => this.run(def, trigger, index, data, inv),
+      })
+      const { trigger_type, config: tc } = engineTrigger(trigger)
+      const tr = this.bridge.registerTrigger({ trigger_type, function_path: path, config: tc })
+      refs.push(tr, fn)
+      const conditions = conditionsOf(trigger)
+      conditions.forEach((condition, k) => this.fillSlot(def, trigger, index, k, condition))
+      // positions this version does not use any more pass
+      for (let k = conditions.length; this.slots.has(conditionPath(config.name, index, k)); k++) {
+        const slot = this.slots.get(conditionPath(config.name, index, k)) as Slot
+        slot.current = undefined
+      }
+    })
+    // triggers this version dropped: their condition slots pass
+    for (const slot of this.slots.values()) if (slot.owner === config.name && slot.def !== def) slot.current = undefined
+
+    let done = false
+    const handle: StepHandle = {
+      name: config.name,
+      file: def.file,
+      functions,
+      unregister: () => {
+        if (done) return
+        done = true
+        for (const r of refs) r.unregister()
+        for (const slot of this.slots.values()) if (slot.def === def) slot.current = undefined
+        if (this.steps.get(config.name) === handle) this.steps.delete(config.name)
+      },
+    }
+    this.steps.set(config.name, handle)
+    // the previous version goes after this one is in place, so its routes never disappear
+    taken?.unregister()
+    return handle
+  }
+
+  /** Takes back every step (condition slots stay until the bridge closes). */
+  clear(): void {
+    for (const h of [...this.steps.values()]) h.unregister()
+  }
+
+  private fillSlot(def: StepDefinition, trigger: Trigger, index: number, k: number, condition: Condition): void {
+    const name = def.config.name
+    const path = conditionPath(name, index, k)
+    const existing = this.slots.get(path)
+    if (existing !== undefined) {
+      Object.assign(existing, { current: condition, def, trigger })
+      return
+    }
+    const slot: Slot = { current: condition, owner: name, def, trigger }
+    this.slots.set(path, slot)
+    this.bridge.registerCondition({
+      function_path: triggerPath(name, index),
+      condition_function_path: path,
+      handler: async (data: unknown, inv: InvocationContext) => {
+        const c = slot.current
+        if (c === undefined) return true
+        const ctx = this.context(slot.def, slot.trigger, index, data, inv)
+        return Boolean(await c(handlerInput(ctx.input), ctx))
+      },
+    })
+  }
+
+  private context(def: StepDefinition, trigger: Trigger, index: number, data: unknown, inv: InvocationContext): FlowContext {
+    const meta = triggerMetadata(trigger, index, inv.trigger)
+    const input = normalizeInput(meta, data)
+    return createFlowContext({
+      bridge: this.bridge,
+      step: def.config.name,
+      emits: def.config.emits,
+      trigger: meta,
+      input,
+      invocation: inv,
+      streams: this.streams,
+    })
+  }
+
+  private async run(def: StepDefinition, trigger: Trigger, index: number, data: unknown, inv: InvocationContext): Promise<unknown> {
+    const ctx = this.context(def, trigger, index, data, inv)
+    if (trigger.type === 'api') {
+      return runApi(trigger, def.handler as ApiHandler, ctx.input.request as NonNullable<typeof ctx.input.request>, ctx)
+    }
+    const result = await def.handler(handlerInput(ctx.input), ctx)
+    return result === undefined ? null : result
+  }
+}
