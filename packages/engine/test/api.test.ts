@@ -557,6 +557,27 @@ describe('api trigger with the default config', () => {
     await eventually(async () => (await request(engine.apiUrl, 'GET', '/hang')).status === 404)
   })
 
+  test('SIGTERM lets a request in flight finish, then the engine exits 0 and refuses connections', async (t) => {
+    const engine = await startEngine(t)
+    const worker = await RawClient.connect(t, engine.bridgeUrl)
+    let called = false
+    worker.register('api.slow', async () => {
+      called = true
+      await new Promise((r) => setTimeout(r, 400))
+      return { done: true }
+    })
+    await route(engine.apiUrl, worker, 'slow', 'GET', '/slow', 'api.slow')
+    const pending = request(engine.apiUrl, 'GET', '/slow')
+    await eventually(() => called)
+    const code = engine.stop()
+    const r = await pending
+    assert.equal(r.status, 200)
+    assert.deepEqual(r.json, { done: true })
+    assert.equal(r.headers.connection, 'close')
+    assert.equal(await code, 0)
+    await assert.rejects(request(engine.apiUrl, 'GET', '/slow'), { code: 'ECONNREFUSED' })
+  })
+
   test('a taken port stops the engine with one clear sentence', async (t) => {
     const blocker = net.createServer()
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))

@@ -22,6 +22,8 @@ const HEADERS_TIMEOUT_MS = 8_000
 const REQUEST_TIMEOUT_MS = 30_000
 /** How often node checks the two timeouts above. */
 const TIMEOUT_CHECK_MS = 1_000
+/** How long `stop()` waits for requests in flight before it closes their sockets. */
+const STOP_GRACE_MS = 5_000
 
 /** The request object node creates for each request, with the module's per-request state. */
 class ApiIncomingMessage extends IncomingMessage {
@@ -38,6 +40,8 @@ export class ApiModule implements EngineModule {
   private engine: EngineApi | null = null
   private server: Server | null = null
   private address = ''
+  /** Set by stop(): answers close their connection, new requests on open ones get 503. */
+  private closing = false
   private readonly routes = new RouteTable()
   private readonly cors: Cors
   /** @internal read by the body listeners. */
@@ -102,13 +106,22 @@ export class ApiModule implements EngineModule {
     )
   }
 
+  /**
+   * Stops accepting connections, lets requests in flight finish for up to
+   * {@link STOP_GRACE_MS} (their connections close after the answer), then closes every socket.
+   */
   async stop(): Promise<void> {
     const server = this.server
     if (server === null) return
     this.server = null
+    this.closing = true
     await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
+      const force = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
+      server.close(() => {
+        clearTimeout(force)
+        resolve()
+      })
+      server.closeIdleConnections()
     })
   }
 
@@ -130,6 +143,11 @@ export class ApiModule implements EngineModule {
 
   private onRequest(req: ApiIncomingMessage, res: ServerResponse): void {
     const url = req.url as string
+    if (this.closing) {
+      res.shouldKeepAlive = false
+      sendError(res, 503, 'shutting_down', 'the engine is shutting down')
+      return
+    }
     if (this.cors.enabled) this.cors.apply(res, req.headers.origin)
     if (url.length > MAX_URL_LENGTH) {
       sendError(res, 414, 'uri_too_long', `the request target is longer than ${MAX_URL_LENGTH} bytes`)
@@ -251,6 +269,7 @@ export class ApiModule implements EngineModule {
 
   private respond(res: ServerResponse, entry: RouteEntry, result: unknown): void {
     if (res.destroyed) return
+    if (this.closing) res.shouldKeepAlive = false
     try {
       sendResult(res, result)
     } catch (err) {
@@ -263,6 +282,7 @@ export class ApiModule implements EngineModule {
   }
 
   private fail(res: ServerResponse, entry: RouteEntry, err: unknown): void {
+    if (this.closing) res.shouldKeepAlive = false
     const m = mapEngineError((err as { code?: unknown } | null)?.code)
     if (m.logged) {
       const errorId = randomUUID()
