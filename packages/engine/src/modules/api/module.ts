@@ -273,7 +273,10 @@ export class ApiModule implements EngineModule {
     try {
       sendResult(res, result)
     } catch (err) {
-      if (!(err instanceof InvalidResponse)) throw err
+      if (!(err instanceof InvalidResponse)) {
+        this.fail(res, entry, err)
+        return
+      }
       ;(this.engine as EngineApi).log.warn(
         `api: ${entry.method} ${entry.path} -> ${entry.functionPath}: ${err.message}`,
       )
