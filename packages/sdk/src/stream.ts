@@ -60,6 +60,14 @@ export class Stream<T = any> {
     return this.call('listGroups', {})
   }
 
+  /** Pushes a custom event (not stored) to the group's subscribers, or to one item's. */
+  send(groupId: string, type: string, data?: unknown, itemId?: string): Promise<null> {
+    const input: Record<string, unknown> = { group_id: groupId, type }
+    if (data !== undefined) input.data = data
+    if (itemId !== undefined) input.item_id = itemId
+    return this.call('send', input)
+  }
+
   /** Applies `ops` to the item atomically (concurrent increments are never lost). */
   update(groupId: string, itemId: string, ops: UpdateOp[]): Promise<SetResult<T>> {
     return this.call('update', { group_id: groupId, item_id: itemId, ops })
