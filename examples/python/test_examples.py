@@ -11,7 +11,6 @@ from typing import Any
 from iii import Bridge
 from iii.testing import EngineProcess, http_json, run_process
 
-
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 
@@ -63,7 +62,9 @@ def test_request_examples(engine: EngineProcess) -> None:
         base = engine.api_url
         posts = http_json("GET", f"{base}/users/123/posts/456")
         listing = http_json("GET", f"{base}/users?status=active&limit=10")
-        created = http_json("POST", f"{base}/users", {"name": "Alice"}, headers={"Authorization": "x"})
+        created = http_json(
+            "POST", f"{base}/users", {"name": "Alice"}, headers={"Authorization": "x"}
+        )
     assert posts.status == 200 and isinstance(posts.body, dict)
     assert posts.body["path_params"] == {"userId": "123", "postId": "456"}
     assert posts.headers["x-custom-header"] == "value"

@@ -87,7 +87,7 @@ class Bridge(Registrations):
         self._registry = Registry()
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._pongs: deque[asyncio.Future[None]] = deque()
-        self._queued: deque[str] = deque()
+        self._queued: deque[tuple[str, str | None]] = deque()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -194,7 +194,7 @@ class Bridge(Registrations):
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         self._pending[invocation_id] = fut
-        self._send_text(text, queue=True)
+        self._send_text(text, queue=True, invocation_id=invocation_id)
         try:
             return await asyncio.wait_for(fut, timeout)
         except TimeoutError:
@@ -238,21 +238,25 @@ class Bridge(Registrations):
 
     # ----- the socket side -------------------------------------------------------------------
 
-    def _send_text(self, text: str, *, queue: bool) -> None:
+    def _send_text(self, text: str, *, queue: bool, invocation_id: str | None = None) -> None:
         """Send now if connected; else queue (calls) or drop (registrations: replayed)."""
         loop = self._loop
         if loop is not None and self._loop_thread != threading.get_ident():
-            loop.call_soon_threadsafe(functools.partial(self._send_text, text, queue=queue))
+            send = functools.partial(
+                self._send_text, text, queue=queue, invocation_id=invocation_id
+            )
+            loop.call_soon_threadsafe(send)
             return
         if not self._transport.send(text) and queue:
-            self._queued.append(text)
+            self._queued.append((text, invocation_id))
 
     def _send(self, msg: Message) -> None:
         self._send_text(encode_frame(msg), queue=False)
 
     def _on_open(self) -> list[str]:
         frames = [encode_frame(m) for m in self._registry.replay()]
-        frames.extend(self._queued)
+        # Queued calls whose caller gave up (local timeout) are not sent.
+        frames.extend(t for t, i in self._queued if i is None or i in self._pending)
         self._queued.clear()
         return frames
 
