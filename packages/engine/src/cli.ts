@@ -92,7 +92,11 @@ async function main(): Promise<void> {
   } catch (err) {
     fail((err as Error).message)
   }
-  const lines = Object.entries(engine.addresses()).map(([name, url]) => `  ${name.padEnd(8)} ${url}`)
+  const order = ['bridge', 'api', 'streams']
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length)
+  const lines = Object.entries(engine.addresses())
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([name, url]) => `  ${name.padEnd(8)} ${url}`)
   process.stdout.write(`iii engine listening\n${lines.join('\n')}\niii engine ready\n`)
 
   let stopping = false
