@@ -1,7 +1,8 @@
 /** Connecting, queueing, reconnecting and replaying, against a real engine that is killed and restarted. */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { eventually, startEngine } from '@iii-dev/testkit'
+import { join } from 'node:path'
+import { eventually, repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
 import { backoffDelay } from '../src/transport.ts'
 import { coded, connectBridge, freePort, makeBridge, sleep, waitForFunctions } from './helpers.ts'
 
@@ -94,6 +95,24 @@ describe('connection', () => {
     assert.deepEqual(events, [{ after: 'restart' }])
     const { triggers } = await other.invokeFunction('engine.triggers.list', {})
     assert.equal(triggers.filter((tr: { function_path: string }) => tr.function_path === 'replay.event').length, 1)
+  })
+
+  test('a worker process killed with -9 mid-call: the caller gets invocation_stopped within 500 ms', async (t) => {
+    const engine = await startEngine(t)
+    const worker = startWorker(t, join(repoRoot, 'packages/sdk/test/fixtures/math-worker.ts'), { III_BRIDGE_URL: engine.bridgeUrl })
+    await worker.waitFor('math worker connected')
+    const caller = await connectBridge(t, engine.bridgeUrl)
+    await waitForFunctions(caller, 'math.slow')
+    const call = caller.invokeFunction('math.slow', { ms: 10_000 }).then(
+      () => null,
+      (err) => ({ err, at: Date.now() }),
+    )
+    await sleep(100)
+    const killedAt = Date.now()
+    await worker.kill()
+    const failed = await call
+    assert.ok(failed !== null && coded('invocation_stopped')(failed.err))
+    assert.ok(failed.at - killedAt < 500, `took ${failed.at - killedAt} ms`)
   })
 
   test('unregistered things are not replayed', async (t) => {
