@@ -47,7 +47,12 @@ export function validateRequest(trigger: ApiTrigger, req: ApiRequest): ApiRespon
 }
 
 /** Runs validation, middleware and handler; never throws. */
-export async function runApi(trigger: ApiTrigger, handler: ApiHandler, req: ApiRequest, ctx: FlowContext): Promise<ApiResponse> {
+export async function runApi(
+  trigger: ApiTrigger,
+  handler: ApiHandler,
+  req: ApiRequest,
+  ctx: FlowContext,
+): Promise<ApiResponse> {
   try {
     const invalid = validateRequest(trigger, req)
     if (invalid !== undefined) return invalid

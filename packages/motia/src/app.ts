@@ -39,7 +39,9 @@ class CheckedStream<T = unknown> extends Stream<T> {
     if (!r.success) {
       const first = r.error.issues[0] as { path?: unknown[]; message?: string } | undefined
       const at = first?.path?.length ? ` at ${first.path.join('.')}` : ''
-      return Promise.reject(new TypeError(`stream ${this.streamName}: invalid item${at}: ${first?.message ?? 'schema mismatch'}`))
+      return Promise.reject(
+        new TypeError(`stream ${this.streamName}: invalid item${at}: ${first?.message ?? 'schema mismatch'}`),
+      )
     }
     return super.set(groupId, itemId, r.data)
   }
@@ -158,7 +160,9 @@ export class MotiaApp {
         }
       }
       this.streams[config.name] =
-        config.schema === undefined ? new Stream(config.name, this.bridge) : new CheckedStream(config.name, this.bridge, config.schema)
+        config.schema === undefined
+          ? new Stream(config.name, this.bridge)
+          : new CheckedStream(config.name, this.bridge, config.schema)
       this.streamFiles.set(file, config.name)
       this.hashes.set(file, this.fingerprint(file) ?? '')
       this.log(`${previous ? 'reloaded' : 'loaded'} stream ${config.name} (${this.rel(file)})`)
@@ -185,7 +189,9 @@ export class MotiaApp {
       this.timer = setTimeout(() => {
         const files = [...this.changed]
         this.changed.clear()
-        this.reloading = this.reloading.then(() => this.applyChanges(files)).catch((err) => this.reportLoadError('reload', err))
+        this.reloading = this.reloading
+          .then(() => this.applyChanges(files))
+          .catch((err) => this.reportLoadError('reload', err))
       }, 80)
     })
     this.watcher.on('error', (err) => process.stderr.write(`[motia] error: watching ${this.root}: ${err.message}\n`))

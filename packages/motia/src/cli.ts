@@ -44,7 +44,9 @@ async function run(command: string, dir: string, v: Record<string, string | bool
       onLine: (line) => process.stdout.write(`[iii] ${line}\n`),
     }).catch((err: Error) => fail(err.message))
     const a = engine.addresses
-    process.stdout.write(`[motia] engine started: api ${a.api ?? '?'}  streams ${a.streams ?? '?'}  bridge ${a.bridge ?? url}\n`)
+    process.stdout.write(
+      `[motia] engine started: api ${a.api ?? '?'}  streams ${a.streams ?? '?'}  bridge ${a.bridge ?? url}\n`,
+    )
   }
   const app = new MotiaApp({ root, url, watch: command === 'dev', strict: command === 'start' })
   let stopping = false

@@ -131,7 +131,10 @@ export function createProject(dir: string, options: CreateOptions = {}): void {
   if (existsSync(root) && readdirSync(root).length > 0) {
     throw new Error(`${root} already exists and is not empty`)
   }
-  const name = basename(root).toLowerCase().replace(/[^a-z0-9._-]+/g, '-') || 'motia-app'
+  const name =
+    basename(root)
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-') || 'motia-app'
   const deps: Record<string, string> = {}
   for (const [pkg, path] of Object.entries(localPackages())) deps[pkg] = `file:${path}`
   deps.zod = '4.6.7'

@@ -6,7 +6,7 @@
  * `@iii-dev/sdk` and `zod` stay single instances shared by every version.
  */
 import { readdirSync, statSync } from 'node:fs'
-import { register as registerHooks } from 'node:module'
+import { createRequire, register as registerHooks } from 'node:module'
 import { join, relative, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -79,8 +79,15 @@ export async function installLoader(root: string): Promise<void> {
   registeredRoot = root
 }
 
+const requireCache = createRequire(import.meta.url).cache
+
 /** Imports a fresh copy of a project file (and of the project files it imports). */
 export async function importFresh(file: string): Promise<Record<string, unknown>> {
+  // In a project without "type": "module", tsx compiles .ts files to CommonJS, which node
+  // keeps in the require cache whatever the URL's query: drop the project's entries.
+  if (registeredRoot !== undefined) {
+    for (const key of Object.keys(requireCache)) if (isProjectSource(registeredRoot, key)) delete requireCache[key]
+  }
   version++
   return (await import(`${pathToFileURL(file).href}?motia-v=${version}`)) as Record<string, unknown>
 }

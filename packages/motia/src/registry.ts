@@ -62,11 +62,14 @@ export class StepRegistry {
   register(def: StepDefinition): StepHandle {
     const where = def.file ?? 'step'
     checkStepConfig(def.config, where)
-    if (typeof def.handler !== 'function') throw new MotiaConfigError(`${where}: does not export a \`handler\` function`)
+    if (typeof def.handler !== 'function')
+      throw new MotiaConfigError(`${where}: does not export a \`handler\` function`)
     const { config } = def
     const taken = this.steps.get(config.name)
     if (taken !== undefined && taken.file !== def.file) {
-      throw new MotiaConfigError(`${where}: step name "${config.name}" is already used by ${taken.file ?? 'another step'}`)
+      throw new MotiaConfigError(
+        `${where}: step name "${config.name}" is already used by ${taken.file ?? 'another step'}`,
+      )
     }
 
     const refs: Registration[] = []
@@ -148,7 +151,13 @@ export class StepRegistry {
     })
   }
 
-  private context(def: StepDefinition, trigger: Trigger, index: number, data: unknown, inv: InvocationContext): FlowContext {
+  private context(
+    def: StepDefinition,
+    trigger: Trigger,
+    index: number,
+    data: unknown,
+    inv: InvocationContext,
+  ): FlowContext {
     const meta = triggerMetadata(trigger, index, inv.trigger)
     const input = normalizeInput(meta, data)
     return createFlowContext({
@@ -162,7 +171,13 @@ export class StepRegistry {
     })
   }
 
-  private async run(def: StepDefinition, trigger: Trigger, index: number, data: unknown, inv: InvocationContext): Promise<unknown> {
+  private async run(
+    def: StepDefinition,
+    trigger: Trigger,
+    index: number,
+    data: unknown,
+    inv: InvocationContext,
+  ): Promise<unknown> {
     const ctx = this.context(def, trigger, index, data, inv)
     if (trigger.type === 'api') {
       return runApi(trigger, def.handler as ApiHandler, ctx.input.request as NonNullable<typeof ctx.input.request>, ctx)

@@ -59,12 +59,16 @@ export function checkStepConfig(config: unknown, where: string): asserts config 
     if (tr.type === 'api') {
       if (!str(tr.path) || !tr.path.startsWith('/')) fail(`${at}.path must start with "/"`)
       if (!str(tr.method) || !METHODS.has(tr.method.toUpperCase())) fail(`${at}.method must be an HTTP method`)
-      if (tr.middleware !== undefined && (!Array.isArray(tr.middleware) || !tr.middleware.every((m) => typeof m === 'function'))) {
+      if (
+        tr.middleware !== undefined &&
+        (!Array.isArray(tr.middleware) || !tr.middleware.every((m) => typeof m === 'function'))
+      ) {
         fail(`${at}.middleware must be an array of functions`)
       }
       for (const s of ['bodySchema', 'querySchema']) {
         const v = tr[s] as { safeParse?: unknown } | undefined
-        if (v !== undefined && typeof v?.safeParse !== 'function') fail(`${at}.${s} must be a Zod schema (with safeParse)`)
+        if (v !== undefined && typeof v?.safeParse !== 'function')
+          fail(`${at}.${s} must be a Zod schema (with safeParse)`)
       }
     } else if (tr.type === 'event') {
       if (!str(tr.topic)) fail(`${at}.topic must be a non-empty string`)
@@ -74,7 +78,11 @@ export function checkStepConfig(config: unknown, where: string): asserts config 
       if (!str(tr.streamName)) fail(`${at}.streamName must be a non-empty string`)
     }
     const cond = tr.condition
-    if (cond !== undefined && typeof cond !== 'function' && !(Array.isArray(cond) && cond.every((f) => typeof f === 'function'))) {
+    if (
+      cond !== undefined &&
+      typeof cond !== 'function' &&
+      !(Array.isArray(cond) && cond.every((f) => typeof f === 'function'))
+    ) {
       fail(`${at}.condition must be a function or an array of functions`)
     }
   })

@@ -1,0 +1,77 @@
+/**
+ * Hot reload: `motia dev` on a copy of fixtures/reload; files are changed, added and removed
+ * while it runs, and the new behaviour is seen over HTTP.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { eventually, startEngine } from '@iii-dev/testkit'
+import { copyFixture, http, startMotia } from './helpers.ts'
+
+for (const kind of ['commonjs', 'module'] as const) {
+  test(`motia dev reloads a step when its file, or a file it imports, changes (${kind} project)`, async (t) => {
+    const engine = await startEngine(t)
+    const dir = copyFixture(t, 'reload')
+    // tsx compiles .ts as CommonJS unless the project's package.json says "type": "module"
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'reload-fixture', private: true, type: kind }))
+    const motia = startMotia(t, ['dev', dir], { III_BRIDGE_URL: engine.bridgeUrl })
+    await motia.waitFor('[motia] ready')
+    const api = engine.apiUrl
+    const greet = async () => (await http(api, 'GET', '/greet')).body
+    assert.deepEqual(await greet(), { text: 'hello v1' })
+
+    const stepFile = join(dir, 'steps/greet.step.ts')
+    const original = readFileSync(stepFile, 'utf8')
+
+    // 1. the handler changes and a condition is added
+    let mark = motia.output().length
+    writeFileSync(
+      stepFile,
+      original
+        .replace('v1', 'v2')
+        .replace(
+          "method: 'GET' }",
+          "method: 'GET', condition: (req: ApiRequest) => req.query_params.deny === undefined }",
+        ),
+    )
+    await motia.waitFor('reload done', 10_000, mark)
+    assert.deepEqual(await greet(), { text: 'hello v2' })
+    assert.equal((await http(api, 'GET', '/greet?deny=1')).status, 422)
+
+    // 2. the condition is removed again: its slot passes
+    mark = motia.output().length
+    writeFileSync(stepFile, original.replace('v1', 'v3'))
+    await motia.waitFor('reload done', 10_000, mark)
+    const r = await http(api, 'GET', '/greet?deny=1')
+    assert.equal(r.status, 200)
+    assert.deepEqual(r.body, { text: 'hello v3' })
+
+    // 3. a helper the step imports changes
+    mark = motia.output().length
+    writeFileSync(join(dir, 'lib/text.ts'), "export const greeting = 'howdy'\n")
+    await motia.waitFor('reload done', 10_000, mark)
+    assert.deepEqual(await greet(), { text: 'howdy v3' })
+
+    // 4. a new step file appears, then a broken edit keeps the running version
+    mark = motia.output().length
+    writeFileSync(
+      join(dir, 'steps/bye.step.ts'),
+      "export const config = { name: 'Bye', triggers: [{ type: 'api', path: '/bye', method: 'GET' }] }\n" +
+        'export const handler = async () => ({ status: 200, body: { bye: true } })\n',
+    )
+    await motia.waitFor('loaded step Bye', 10_000, mark)
+    await eventually(async () => (await http(api, 'GET', '/bye')).status === 200)
+    mark = motia.output().length
+    writeFileSync(join(dir, 'steps/bye.step.ts'), 'export const config = {{{ not typescript\n')
+    await motia.waitFor('cannot load', 10_000, mark)
+    assert.equal((await http(api, 'GET', '/bye')).status, 200)
+
+    // 5. the step file is removed: its route goes away
+    mark = motia.output().length
+    rmSync(join(dir, 'steps/bye.step.ts'))
+    await motia.waitFor('removed step Bye', 10_000, mark)
+    await eventually(async () => (await http(api, 'GET', '/bye')).status === 404)
+    assert.deepEqual(await greet(), { text: 'howdy v3' })
+  })
+}
