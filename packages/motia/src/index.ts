@@ -3,10 +3,12 @@
  * triggers, emits, flows) and a `handler`; `motia dev` loads every step of a project and
  * registers trigger `i` of step `Name` as the function `steps.Name:trigger:i`.
  */
+
+export { logger, State, Stream } from '@iii-dev/sdk'
 export { composeMiddleware, validateRequest } from './api.js'
 export { MotiaApp, type MotiaAppOptions } from './app.js'
 export { createFlowContext } from './context.js'
-export { reachable, spawnEngine, type SpawnedEngine } from './engine.js'
+export { reachable, type SpawnedEngine, spawnEngine } from './engine.js'
 export { type StepHandle, StepRegistry } from './registry.js'
 export {
   conditionPath,
@@ -41,4 +43,3 @@ export type {
   TriggerMetadata,
   TriggerType,
 } from './types.js'
-export { Stream, State, logger } from '@iii-dev/sdk'

@@ -95,7 +95,9 @@ export class StepRegistry {
       const tr = this.bridge.registerTrigger({ trigger_type, function_path: path, config: tc })
       refs.push(tr, fn)
       const conditions = conditionsOf(trigger)
-      conditions.forEach((condition, k) => this.fillSlot(def, trigger, index, k, condition))
+      conditions.forEach((condition, k) => {
+        this.fillSlot(def, trigger, index, k, condition)
+      })
       // positions this version does not use any more pass
       for (let k = conditions.length; this.slots.has(conditionPath(config.name, index, k)); k++) {
         const slot = this.slots.get(conditionPath(config.name, index, k)) as Slot

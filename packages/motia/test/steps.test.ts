@@ -3,8 +3,8 @@
  * own process; everything is observed over HTTP and the engine's built-ins.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
 import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
 import { type EngineProcess, eventually, startEngine } from '@iii-dev/testkit'
 import { fixtures, http, type MotiaProcess, startMotia } from './helpers.ts'
 
