@@ -42,8 +42,11 @@ hash.update(version.stdout)
 for (const file of inputs) hash.update(readFileSync(join(root, file)))
 const stamp = hash.digest('hex')
 
+const tools = ['pytest', 'ruff', 'mypy'].map((t) => join(venv, 'bin', t))
 const importable = () =>
-  existsSync(py) && spawnSync(py, ['-c', 'import iii, motia, pytest, ruff, mypy'], { cwd: root }).status === 0
+  existsSync(py) &&
+  tools.every((t) => existsSync(t)) &&
+  spawnSync(py, ['-c', 'import iii, motia'], { cwd: root }).status === 0
 
 if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && importable()) {
   console.log('setup-python: .venv is up to date')

@@ -70,3 +70,15 @@ async def test_invoke_checks_arguments() -> None:
         await bridge.invoke_function("a", {"x": object()})
     with pytest.raises(TypeError, match="condition_function_path"):
         bridge.register_condition("a", 1)  # type: ignore[arg-type]
+
+
+def test_register_function_accepts_message_forms() -> None:
+    """A RegisterFunction model or a dict works as the first argument (the Node form)."""
+    from iii import RegisterFunction
+
+    bridge = Bridge("ws://x")
+    ref = bridge.register_function({"function_path": "a.b", "description": "d"}, print)
+    assert ref.function_path == "a.b"
+    assert bridge.register_function(RegisterFunction(function_path="a.c"), print).function_path
+    with pytest.raises(TypeError, match="register_function"):
+        bridge.register_function({"function_path": 3}, print)

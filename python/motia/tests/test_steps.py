@@ -11,6 +11,7 @@ from motia import (
     ApiRequest,
     ApiResponse,
     ApiTrigger,
+    CronTrigger,
     EventTrigger,
     FlowContext,
     StepConfig,
@@ -239,3 +240,21 @@ async def test_handler_error_is_500_and_step_keeps_serving(
     assert first.status == 500
     second = await _http("GET", f"{engine.api_url}/flaky")
     assert (second.status, second.body) == (200, {"n": 2})
+
+
+async def test_cron_step_gets_payload_and_trigger(bridge: Bridge) -> None:
+    """A cron step (6 fields, every second) gets the cron payload and cron trigger metadata."""
+    seen: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def tick(data: Any, ctx: FlowContext) -> None:
+        await seen.put((data, ctx.trigger))
+
+    step_wrapper(
+        StepConfig(name="Ticker", triggers=[CronTrigger(expression="* * * * * *")]),
+        __file__,
+        tick,
+    )
+    await bridge.connect()
+    data, trigger = await asyncio.wait_for(seen.get(), 5)
+    assert {"scheduled_time", "actual_time"} <= set(data)
+    assert (trigger.type, trigger.index, trigger.expression) == ("cron", 0, "* * * * * *")

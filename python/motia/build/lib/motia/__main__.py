@@ -1,0 +1,5 @@
+"""``python -m motia run <folder>``."""
+
+from .cli import main
+
+raise SystemExit(main())
