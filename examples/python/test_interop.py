@@ -75,3 +75,47 @@ async def test_python_api_step_emits_event_handled_by_node(engine: EngineProcess
     assert res.status == 201
     assert isinstance(res.body, dict)
     assert got == {"data": {"name": "Bob"}, "trace_id": res.body["trace_id"]}
+
+
+async def test_python_step_event_handled_by_node_motia_step(engine: EngineProcess) -> None:
+    """A Python Motia API step emits; a Node Motia step handles it in the same trace."""
+    handled: asyncio.Queue[Any] = asyncio.Queue()
+    bridge = Bridge(engine.bridge_url)
+
+    async def collect(data: Any) -> None:
+        await handled.put(data)
+
+    async def create(req: ApiRequest, ctx: FlowContext) -> ApiResponse:
+        await ctx.emit("interop.created", {"name": req.body["name"]})
+        return ApiResponse(status=201, body={"trace_id": ctx.trace_id})
+
+    bridge.register_function("py.handled", collect)
+    bridge.register_trigger("event", "py.handled", {"topic": "interop.handled"})
+    step_wrapper(
+        StepConfig(name="InteropCreate2", triggers=[ApiTrigger(path="/interop2", method="POST")]),
+        __file__,
+        create,
+        bridge=bridge,
+    )
+    await bridge.connect()
+    node_motia = [
+        "node",
+        "--import",
+        "tsx",
+        "packages/motia/src/cli.ts",
+        "start",
+        "examples/python/interop/node_app",
+        "--url",
+        engine.bridge_url,
+    ]
+    try:
+        with run_process(node_motia, ready="ready: 1 step", cwd=REPO, timeout=30):
+            res = await asyncio.to_thread(
+                http_json, "POST", f"{engine.api_url}/interop2", {"name": "Carol"}
+            )
+            got = await asyncio.wait_for(handled.get(), 10)
+    finally:
+        await bridge.disconnect()
+    assert res.status == 201
+    assert isinstance(res.body, dict)
+    assert got == {"data": {"name": "Carol"}, "trace_id": res.body["trace_id"]}
