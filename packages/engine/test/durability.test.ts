@@ -32,8 +32,16 @@ test('R4: acknowledged writes survive SIGKILL; a stream client gets a fresh sync
       kind === 0
         ? b.call('state.set', { group_id: 'orders', item_id: `o${i}`, data: { i } }).then(() => acked.state.add(i))
         : kind === 1
-          ? b.call('streams.set', { stream_name: 'orders', group_id: 'open', item_id: `s${i}`, data: { i } }).then(() => acked.stream.add(i))
-          : b.call('state.update', { group_id: 'counters', item_id: 'n', ops: [{ type: 'increment', path: 'v', by: 1 }] }).then(() => acked.incr++)
+          ? b
+              .call('streams.set', { stream_name: 'orders', group_id: 'open', item_id: `s${i}`, data: { i } })
+              .then(() => acked.stream.add(i))
+          : b
+              .call('state.update', {
+                group_id: 'counters',
+                item_id: 'n',
+                ops: [{ type: 'increment', path: 'v', by: 1 }],
+              })
+              .then(() => acked.incr++)
     calls.push(p.then(onAck, () => {}))
   }
   for (let waited = 0; killed === undefined; waited += 10) {
@@ -54,7 +62,10 @@ test('R4: acknowledged writes survive SIGKILL; a stream client gets a fresh sync
   const state = (await c.call('state.getGroup', { group_id: 'orders' })) as Array<{ i: number }>
   const have = new Set(state.map((v) => v.i))
   for (const i of acked.state) assert.ok(have.has(i), `acknowledged state.set o${i} is missing`)
-  const items = (await c.call('streams.getGroup', { stream_name: 'orders', group_id: 'open' })) as Array<{ i: number; id: string }>
+  const items = (await c.call('streams.getGroup', { stream_name: 'orders', group_id: 'open' })) as Array<{
+    i: number
+    id: string
+  }>
   const haveItems = new Set(items.map((v) => v.i))
   for (const i of acked.stream) assert.ok(haveItems.has(i), `acknowledged streams.set s${i} is missing`)
   const counter = (await c.call('state.get', { group_id: 'counters', item_id: 'n' })) as { v: number } | null

@@ -69,11 +69,31 @@ test('bad input gets coded errors and writes nothing', async (t) => {
     ['state.set', { group_id: '', item_id: 'i', data: 1 }, 'invalid_argument', /group_id must not be empty/],
     ['state.set', { group_id: 'g', item_id: 'i' }, 'invalid_argument', /data is required/],
     ['state.set', { group_id: 'g', item_id: 'i', data: null }, 'invalid_argument', /data must not be null/],
-    ['state.set', { group_id: 'g', item_id: 'i', data: 'x'.repeat(2000) }, 'payload_too_large', /over the limit of 1024/],
+    [
+      'state.set',
+      { group_id: 'g', item_id: 'i', data: 'x'.repeat(2000) },
+      'payload_too_large',
+      /over the limit of 1024/,
+    ],
     ['state.update', { group_id: 'g', item_id: 'i' }, 'invalid_argument', /ops must be a non-empty array/],
-    ['state.update', { group_id: 'g', item_id: 'i', ops: [{ type: 'explode', path: 'a' }] }, 'invalid_argument', /ops\[0\]\.type must be one of/],
-    ['state.update', { group_id: 'g', item_id: 'i', ops: [{ type: 'increment', path: 'a', by: 'one' }] }, 'invalid_argument', /ops\[0\]\.by must be a finite number/],
-    ['state.update', { group_id: 'g', item_id: 'i', ops: [{ type: 'set', path: '__proto__.admin', value: true }] }, 'invalid_argument', /__proto__/],
+    [
+      'state.update',
+      { group_id: 'g', item_id: 'i', ops: [{ type: 'explode', path: 'a' }] },
+      'invalid_argument',
+      /ops\[0\]\.type must be one of/,
+    ],
+    [
+      'state.update',
+      { group_id: 'g', item_id: 'i', ops: [{ type: 'increment', path: 'a', by: 'one' }] },
+      'invalid_argument',
+      /ops\[0\]\.by must be a finite number/,
+    ],
+    [
+      'state.update',
+      { group_id: 'g', item_id: 'i', ops: [{ type: 'set', path: '__proto__.admin', value: true }] },
+      'invalid_argument',
+      /__proto__/,
+    ],
     ['state.getGroup', {}, 'invalid_argument', /group_id is required/],
     ['state.clear', { group_id: ['a'] }, 'invalid_argument', /group_id must be a string, not an array/],
   ]
@@ -152,7 +172,13 @@ test('state triggers: created/updated/deleted payloads, group filter, conditions
       ['deleted', 'orders', 'o1', { total: 500 }, null],
     ],
   )
-  assert.deepEqual(all[3].data, { event_type: 'created', group_id: 'carts', item_id: 'c1', old_value: null, new_value: { n: 1 } })
+  assert.deepEqual(all[3].data, {
+    event_type: 'created',
+    group_id: 'carts',
+    item_id: 'c1',
+    old_value: null,
+    new_value: { n: 1 },
+  })
   assert.equal(all[0].trigger.type, 'state')
   assert.equal(all[0].trigger.id, 't-any')
   assert.equal(traces[0], tp)
@@ -185,5 +211,8 @@ test('state.clear fires deleted for every item; a trigger with a bad config is r
 })
 
 test('an adapter that is not built yet stops the engine at start-up with a sentence naming it', async () => {
-  await assert.rejects(startEngine(null, { config: 'modules:\n  streams:\n    adapter: redis\n' }), /"redis" adapter is not available/)
+  await assert.rejects(
+    startEngine(null, { config: 'modules:\n  streams:\n    adapter: redis\n' }),
+    /"redis" adapter is not available/,
+  )
 })

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { IIIError } from '../src/errors.ts'
-import { type KvAdapter, MemoryAdapter, SqliteAdapter, applyOps, parseOps } from '../src/modules/store/index.ts'
+import { applyOps, type KvAdapter, MemoryAdapter, parseOps, SqliteAdapter } from '../src/modules/store/index.ts'
 
 const MAX = 4096
 const tmp = mkdtempSync(join(tmpdir(), 'iii-store-'))
@@ -42,7 +42,16 @@ for (const impl of implementations) {
 
     test('JSON values of every kind round-trip unchanged', async (t) => {
       const a = open(t)
-      const values = [0, -1.5, 'text with "quotes" and ünïcödé 🚀', true, false, [1, [2, { x: null }]], { a: { b: [] } }, '']
+      const values = [
+        0,
+        -1.5,
+        'text with "quotes" and ünïcödé 🚀',
+        true,
+        false,
+        [1, [2, { x: null }]],
+        { a: { b: [] } },
+        '',
+      ]
       for (const [i, v] of values.entries()) await a.set('s', 'g', `k${i}`, v)
       for (const [i, v] of values.entries()) assert.deepEqual(await a.get('s', 'g', `k${i}`), v)
     })
@@ -126,7 +135,12 @@ for (const impl of implementations) {
           'test',
         ),
       )
-      const expected = { stats: { views: 6, likes: -2, shares: 0 }, tags: ['a', 'b'], owner: { name: 'ann' }, done: true }
+      const expected = {
+        stats: { views: 6, likes: -2, shares: 0 },
+        tags: ['a', 'b'],
+        owner: { name: 'ann' },
+        done: true,
+      }
       assert.deepEqual(r.old_value, { name: 'x', stats: { views: 1 }, tags: ['a'] })
       assert.deepEqual(r.new_value, expected)
       assert.deepEqual(await a.get('s', 'g', 'i'), expected)
@@ -165,7 +179,10 @@ for (const impl of implementations) {
         ]),
         coded('invalid_argument'),
       )
-      await assert.rejects(a.update('s', 'g', 'i', [{ type: 'set', path: 'label.deep', value: 1 }]), coded('invalid_argument'))
+      await assert.rejects(
+        a.update('s', 'g', 'i', [{ type: 'set', path: 'label.deep', value: 1 }]),
+        coded('invalid_argument'),
+      )
       await assert.rejects(
         a.update('s', 'g', 'i', [{ type: 'merge', path: 'count', value: { a: 1 } }]),
         coded('invalid_argument'),
@@ -208,12 +225,18 @@ for (const impl of implementations) {
       const results = await Promise.all(Array.from({ length: 64 }, () => a.update('s', 'g', 'counter', [inc])))
       assert.deepEqual(await a.get('s', 'g', 'counter'), { count: 64 })
       const seen = results.map((r) => (r.new_value as { count: number }).count).sort((x, y) => x - y)
-      assert.deepEqual(seen, Array.from({ length: 64 }, (_, i) => i + 1))
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 64 }, (_, i) => i + 1),
+      )
     })
 
     test('__proto__ never reaches a prototype', async (t) => {
       const a = open(t)
-      await assert.rejects(a.update('s', 'g', 'i', [{ type: 'set', path: '__proto__.x', value: 1 }]), coded('invalid_argument'))
+      await assert.rejects(
+        a.update('s', 'g', 'i', [{ type: 'set', path: '__proto__.x', value: 1 }]),
+        coded('invalid_argument'),
+      )
       const evil = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}')
       const r = await a.update('s', 'g', 'i', [{ type: 'merge', value: evil }])
       assert.equal(({} as Record<string, unknown>).polluted, undefined)
@@ -283,7 +306,13 @@ describe('ops', () => {
     assert.match(msg(undefined), /ops must be a non-empty array/)
     assert.match(msg([]), /ops must be a non-empty array/)
     assert.match(msg([{ type: 'multiply', path: 'a', by: 2 }]), /ops\[0\]\.type must be one of/)
-    assert.match(msg([{ type: 'set', path: 'a', value: 1 }, { type: 'increment', path: 'a' }]), /ops\[1\]\.by must be a finite number/)
+    assert.match(
+      msg([
+        { type: 'set', path: 'a', value: 1 },
+        { type: 'increment', path: 'a' },
+      ]),
+      /ops\[1\]\.by must be a finite number/,
+    )
     assert.match(msg([{ type: 'increment', path: 'a', by: '1' }]), /ops\[0\]\.by/)
     assert.match(msg([{ type: 'set', path: 'a..b', value: 1 }]), /empty segment/)
     assert.match(msg([{ type: 'set', path: 7, value: 1 }]), /path must be/)

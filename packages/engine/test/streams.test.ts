@@ -6,15 +6,22 @@ import { test } from 'node:test'
 import { eventually, startEngine } from '@iii-dev/testkit'
 import { RawBridge, RawStreamClient, sleep } from './fixtures/streams-helpers.ts'
 
-const key = (stream_name: string, group_id: string, item_id?: string) => ({ stream_name, group_id, ...(item_id && { item_id }) })
+const key = (stream_name: string, group_id: string, item_id?: string) => ({
+  stream_name,
+  group_id,
+  ...(item_id && { item_id }),
+})
 
 test('streams built-ins: items are objects stored with their id; coded errors for bad input', async (t) => {
   const engine = await startEngine(t, { config: 'modules:\n  streams:\n    max_value_bytes: 2048\n' })
   const b = await RawBridge.connect(engine.bridgeUrl, t)
-  assert.deepEqual(await b.call('streams.set', { ...key('todos', 'inbox', 't1'), data: { title: 'milk', id: 'ignored' } }), {
-    old_value: null,
-    new_value: { title: 'milk', id: 't1' },
-  })
+  assert.deepEqual(
+    await b.call('streams.set', { ...key('todos', 'inbox', 't1'), data: { title: 'milk', id: 'ignored' } }),
+    {
+      old_value: null,
+      new_value: { title: 'milk', id: 't1' },
+    },
+  )
   await b.call('streams.set', { ...key('todos', 'inbox', 't0'), data: { title: 'eggs' } })
   await b.call('streams.set', { ...key('todos', 'done', 'x'), data: {} })
   await b.call('streams.set', { ...key('notes', 'n', 'y'), data: {} })
@@ -38,17 +45,52 @@ test('streams built-ins: items are objects stored with their id; coded errors fo
   assert.equal(await b.call('streams.get', key('todos', 'inbox', 't1')), null)
 
   const cases: Array<[string, unknown, string, RegExp]> = [
-    ['streams.set', { ...key('todos', 'inbox', 'a'), data: 'text' }, 'invalid_argument', /data must be an object, not a string/],
-    ['streams.set', { ...key('todos', 'inbox', 'a'), data: [1] }, 'invalid_argument', /data must be an object, not an array/],
+    [
+      'streams.set',
+      { ...key('todos', 'inbox', 'a'), data: 'text' },
+      'invalid_argument',
+      /data must be an object, not a string/,
+    ],
+    [
+      'streams.set',
+      { ...key('todos', 'inbox', 'a'), data: [1] },
+      'invalid_argument',
+      /data must be an object, not an array/,
+    ],
     ['streams.set', key('todos', 'inbox', 'a'), 'invalid_argument', /streams\.set: data is required/],
     ['streams.set', { group_id: 'g', item_id: 'a', data: {} }, 'invalid_argument', /stream_name is required/],
-    ['streams.set', { ...key('todos', 'inbox', 'a'), data: { s: 'x'.repeat(3000) } }, 'payload_too_large', /over the limit of 2048/],
-    ['streams.get', { stream_name: 'todos', group_id: 5, item_id: 'a' }, 'invalid_argument', /group_id must be a string/],
-    ['streams.update', { ...key('todos', 'inbox', 't0'), ops: [{ type: 'set', path: '', value: 7 }] }, 'invalid_argument', /result must be an object/],
-    ['streams.update', { ...key('todos', 'inbox', 't0'), ops: [{ type: 'rename', path: 'a' }] }, 'invalid_argument', /ops\[0\]\.type/],
+    [
+      'streams.set',
+      { ...key('todos', 'inbox', 'a'), data: { s: 'x'.repeat(3000) } },
+      'payload_too_large',
+      /over the limit of 2048/,
+    ],
+    [
+      'streams.get',
+      { stream_name: 'todos', group_id: 5, item_id: 'a' },
+      'invalid_argument',
+      /group_id must be a string/,
+    ],
+    [
+      'streams.update',
+      { ...key('todos', 'inbox', 't0'), ops: [{ type: 'set', path: '', value: 7 }] },
+      'invalid_argument',
+      /result must be an object/,
+    ],
+    [
+      'streams.update',
+      { ...key('todos', 'inbox', 't0'), ops: [{ type: 'rename', path: 'a' }] },
+      'invalid_argument',
+      /ops\[0\]\.type/,
+    ],
     ['streams.listGroups', {}, 'invalid_argument', /stream_name is required/],
     ['streams.send', { ...key('todos', 'inbox'), data: 1 }, 'invalid_argument', /type is required/],
-    ['streams.send', { ...key('todos', 'inbox'), type: 'big', data: 'x'.repeat(3000) }, 'payload_too_large', /over the limit/],
+    [
+      'streams.send',
+      { ...key('todos', 'inbox'), type: 'big', data: 'x'.repeat(3000) },
+      'payload_too_large',
+      /over the limit/,
+    ],
   ]
   for (const [fn, input, code, message] of cases) {
     const err = await b.callError(fn, input)
@@ -103,7 +145,11 @@ test('stream socket: sync on join, then create/update/delete and custom events; 
   ])
   for (const m of group.messages.slice(1)) assert.equal(m.subscriptionId, undefined)
   const ts = group.messages.map((m) => m.timestamp)
-  assert.deepEqual(ts, [...ts].sort((x, y) => x - y), 'timestamps never go back')
+  assert.deepEqual(
+    ts,
+    [...ts].sort((x, y) => x - y),
+    'timestamps never go back',
+  )
 
   // The item subscriber saw only item b (changes and its own event), not the group-wide event.
   await item.waitFor((m) => m.event.type === 'event')
@@ -304,7 +350,17 @@ async function slowClientScenario(t: test.TestContext, config: string, size: num
 }
 
 test('a client that stops reading is dropped when its queue passes max_queue; others get everything', (t) =>
-  slowClientScenario(t, 'modules:\n  streams:\n    max_queue: 100\n    slow_client_ms: 60000\n', 16 * 1024, 'outbound queue over the cap'))
+  slowClientScenario(
+    t,
+    'modules:\n  streams:\n    max_queue: 100\n    slow_client_ms: 60000\n',
+    16 * 1024,
+    'outbound queue over the cap',
+  ))
 
 test('a client whose queue makes no progress for slow_client_ms is dropped; others get everything', (t) =>
-  slowClientScenario(t, 'modules:\n  streams:\n    max_queue: 1000000\n    slow_client_ms: 500\n', 4 * 1024, 'no write progress'))
+  slowClientScenario(
+    t,
+    'modules:\n  streams:\n    max_queue: 1000000\n    slow_client_ms: 500\n',
+    4 * 1024,
+    'no write progress',
+  ))

@@ -12,12 +12,12 @@ export interface WebSocketLike {
   send(data: string): void
   close(code?: number, reason?: string): void
   onopen: ((ev: any) => void) | null
-  onmessage: ((ev: { data: unknown }) => void) | null
+  onmessage: ((ev: any) => void) | null
   onclose: ((ev: any) => void) | null
   onerror: ((ev: any) => void) | null
 }
 
-export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: any) => WebSocketLike
+export type WebSocketConstructor = new (url: string, ...rest: any[]) => WebSocketLike
 
 export type ConnectionStatus = 'connecting' | 'open' | 'closed'
 
@@ -103,7 +103,10 @@ export class StreamClient {
     if (this.subs.delete(sub.subscriptionId)) this.sendJoin('leave', sub)
   }
 
-  private sendJoin(type: 'join' | 'leave', sub: { subscriptionId: string; streamName: string; groupId: string; id?: string }): void {
+  private sendJoin(
+    type: 'join' | 'leave',
+    sub: { subscriptionId: string; streamName: string; groupId: string; id?: string },
+  ): void {
     if (!this.ws || this.ws.readyState !== OPEN) return // joined on open
     const msg: JoinMessage = {
       type,
@@ -129,7 +132,7 @@ export class StreamClient {
       this.setStatus('open')
       for (const sub of this.subs.values()) this.sendJoin('join', sub)
     }
-    ws.onmessage = (ev) => {
+    ws.onmessage = (ev: { data: unknown }) => {
       const msg = parseServerMessage(typeof ev.data === 'string' ? ev.data : String(ev.data))
       if (msg) this.route(msg)
     }

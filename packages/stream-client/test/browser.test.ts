@@ -24,7 +24,10 @@ test('a page in headless Chromium shows stream changes made through the engine, 
     existsSync(CHROMIUM),
     `Chromium is not installed at ${CHROMIUM}: run "apt-get install -y chromium" (CI's .ci/run does) or set CHROMIUM_PATH`,
   )
-  assert.ok(existsSync(join(dist, 'index.js')), `the stream client is not built: run "npm run build" (${dist} is missing)`)
+  assert.ok(
+    existsSync(join(dist, 'index.js')),
+    `the stream client is not built: run "npm run build" (${dist} is missing)`,
+  )
 
   const engine = await startEngine(t)
   const bridge = await RawBridge.connect(engine.bridgeUrl, t)
@@ -78,13 +81,18 @@ test('a page in headless Chromium shows stream changes made through the engine, 
   await tab.goto(`${origin}/?ws=${encodeURIComponent(engine.streamsUrl)}`)
   const texts = () => tab.$$eval('#todos li', (lis) => lis.map((li) => li.textContent))
   const waitTexts = (expected: string[]) =>
-    tab.waitForFunction((want) => JSON.stringify([...document.querySelectorAll('#todos li')].map((li) => li.textContent)) === want, JSON.stringify(expected), { timeout: 10_000 })
+    tab.waitForFunction(
+      (want) => JSON.stringify(Array.from(document.querySelectorAll('#todos li')).map((li) => li.textContent)) === want,
+      JSON.stringify(expected),
+      { timeout: 10_000 },
+    )
 
   await waitTexts(['first'])
   assert.equal(await tab.textContent('#status'), 'synced')
   assert.equal(await tab.textContent('#topic'), '(none)')
 
-  const set = (item_id: string, data: unknown) => bridge.call('streams.set', { stream_name: 'todos', group_id: 'inbox', item_id, data })
+  const set = (item_id: string, data: unknown) =>
+    bridge.call('streams.set', { stream_name: 'todos', group_id: 'inbox', item_id, data })
   await set('b', { title: 'second' })
   await waitTexts(['first', 'second'])
   await bridge.call('streams.update', {
@@ -97,9 +105,18 @@ test('a page in headless Chromium shows stream changes made through the engine, 
   await bridge.call('streams.delete', { stream_name: 'todos', group_id: 'inbox', item_id: 'b' })
   await waitTexts(['first (done)'])
   await set('topic', { title: 'weekly plan' })
-  await tab.waitForFunction(() => document.getElementById('topic')?.textContent === 'weekly plan', undefined, { timeout: 10_000 })
-  await bridge.call('streams.send', { stream_name: 'todos', group_id: 'inbox', type: 'toast', data: { text: 'saved!' } })
-  await tab.waitForFunction(() => document.querySelector('#events li')?.textContent === 'saved!', undefined, { timeout: 10_000 })
+  await tab.waitForFunction(() => document.getElementById('topic')?.textContent === 'weekly plan', undefined, {
+    timeout: 10_000,
+  })
+  await bridge.call('streams.send', {
+    stream_name: 'todos',
+    group_id: 'inbox',
+    type: 'toast',
+    data: { text: 'saved!' },
+  })
+  await tab.waitForFunction(() => document.querySelector('#events li')?.textContent === 'saved!', undefined, {
+    timeout: 10_000,
+  })
 
   assert.deepEqual(await texts(), ['first (done)', 'weekly plan'])
   assert.deepEqual(problems, [])

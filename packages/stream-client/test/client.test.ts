@@ -62,7 +62,19 @@ test('changes apply in timestamp order: stale messages never roll a value back',
   await new Promise((r) => wss.once('listening', r))
   const port = (wss.address() as { port: number }).port
   const script = (joins: any[]) => [
-    { timestamp: 100, streamName: 's', groupId: 'g', subscriptionId: joins[0].subscriptionId, event: { type: 'sync', data: [{ id: 'x', v: 1 }, { id: 'y', v: 1 }] } },
+    {
+      timestamp: 100,
+      streamName: 's',
+      groupId: 'g',
+      subscriptionId: joins[0].subscriptionId,
+      event: {
+        type: 'sync',
+        data: [
+          { id: 'x', v: 1 },
+          { id: 'y', v: 1 },
+        ],
+      },
+    },
     { timestamp: 300, streamName: 's', groupId: 'g', id: 'x', event: { type: 'update', data: { id: 'x', v: 3 } } },
     { timestamp: 200, streamName: 's', groupId: 'g', id: 'x', event: { type: 'update', data: { id: 'x', v: 2 } } },
     { timestamp: 250, streamName: 's', groupId: 'g', id: 'x', event: { type: 'delete', data: { id: 'x', v: 2 } } },

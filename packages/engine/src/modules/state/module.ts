@@ -22,6 +22,7 @@ import {
   type JsonValue,
   type KvAdapter,
   parseOps,
+  type WriteResult,
   withFunctionName,
 } from '../store/index.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../types.js'
@@ -56,7 +57,10 @@ export class StateModule implements EngineModule {
         register: (t) => {
           const g = t.config.group_id
           if (g !== undefined && g !== null && (typeof g !== 'string' || g === '')) {
-            throw new IIIError(ErrorCode.InvalidTrigger, `state trigger ${t.id}: config.group_id must be a non-empty string`)
+            throw new IIIError(
+              ErrorCode.InvalidTrigger,
+              `state trigger ${t.id}: config.group_id must be a non-empty string`,
+            )
           }
           this.triggers.set(t.id, t)
         },
@@ -105,7 +109,11 @@ export class StateModule implements EngineModule {
 
     engine.registerFunction(
       'state.getGroup',
-      (input) => store.getGroup(SCOPE, idField(inputObject(input, 'state.getGroup', '{group_id}'), 'group_id', 'state.getGroup')),
+      (input) =>
+        store.getGroup(
+          SCOPE,
+          idField(inputObject(input, 'state.getGroup', '{group_id}'), 'group_id', 'state.getGroup'),
+        ),
       { description: 'Reads every item of a group: {group_id} -> [value, ...] ordered by item id' },
     )
 
@@ -134,7 +142,7 @@ export class StateModule implements EngineModule {
       async (input, ctx) => {
         const { o, group, item } = ids('state.update', input, '{group_id, item_id, ops}')
         const ops = parseOps(o.ops, 'state.update')
-        let r
+        let r: WriteResult
         try {
           r = await store.update(SCOPE, group, item, ops)
         } catch (err) {

@@ -8,11 +8,11 @@ import { MemoryAdapter } from './memory.js'
 import { SqliteAdapter } from './sqlite.js'
 import type { KvAdapter } from './types.js'
 
-export { applyOps, parseOps, parsePath, type Path, type UpdateOp } from './ops.js'
-export type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
-export { MemoryAdapter } from './memory.js'
 export * from './input.js'
+export { MemoryAdapter } from './memory.js'
+export { applyOps, type Path, parseOps, parsePath, type UpdateOp } from './ops.js'
 export { SqliteAdapter, type SqliteAdapterOptions } from './sqlite.js'
+export type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
 
 /** What a module passes to {@link createAdapter}: its store options from the config. */
 export interface StoreConfig {

@@ -63,7 +63,9 @@ export function parseOps(raw: unknown, fn: string): UpdateOp[] {
     const where = `${fn}: ops[${i}]`
     if (!isPlainObject(op)) throw bad(`${where} must be an object`)
     if (typeof op.type !== 'string' || !OP_TYPES.has(op.type)) {
-      throw bad(`${where}.type must be one of set, merge, increment, decrement, remove (got ${JSON.stringify(op.type)})`)
+      throw bad(
+        `${where}.type must be one of set, merge, increment, decrement, remove (got ${JSON.stringify(op.type)})`,
+      )
     }
     if (op.type === 'merge') {
       if (op.path !== undefined && op.path !== null) parsePath(op.path, where)
@@ -97,7 +99,13 @@ function getAt(root: JsonValue | null, segs: string[]): JsonValue | undefined {
 const isIndex = (key: string) => /^(0|[1-9][0-9]{0,8})$/.test(key)
 
 /** A copy of `node` with `value` at `segs`; containers along the path are copied, never mutated. */
-function setAt(node: JsonValue | null | undefined, segs: string[], i: number, value: JsonValue, where: string): JsonValue {
+function setAt(
+  node: JsonValue | null | undefined,
+  segs: string[],
+  i: number,
+  value: JsonValue,
+  where: string,
+): JsonValue {
   if (i === segs.length) return value
   const key = segs[i]
   if (node === null || node === undefined) node = {}
@@ -110,7 +118,9 @@ function setAt(node: JsonValue | null | undefined, segs: string[], i: number, va
     return copy
   }
   if (!isPlainObject(node)) {
-    throw bad(`${where}: cannot set "${segs.join('.')}" because "${segs.slice(0, i).join('.') || '(root)'}" is not an object`)
+    throw bad(
+      `${where}: cannot set "${segs.join('.')}" because "${segs.slice(0, i).join('.') || '(root)'}" is not an object`,
+    )
   }
   const copy: { [key: string]: JsonValue } = { ...node }
   copy[key] = setAt(Object.hasOwn(node, key) ? node[key] : undefined, segs, i + 1, value, where)

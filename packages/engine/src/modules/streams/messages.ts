@@ -38,8 +38,10 @@ export function parseClientMessage(text: string): ClientMessage | { error: strin
   }
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return { error: 'the frame must be a JSON object' }
   const { type, data } = msg as { type?: unknown; data?: unknown }
-  if (type !== 'join' && type !== 'leave') return { error: `unknown message type ${JSON.stringify(type)} (join or leave)` }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { error: `${type}: data must be an object` }
+  if (type !== 'join' && type !== 'leave')
+    return { error: `unknown message type ${JSON.stringify(type)} (join or leave)` }
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return { error: `${type}: data must be an object` }
   const d = data as Record<string, unknown>
   for (const field of ['subscriptionId', 'streamName', 'groupId'] as const) {
     const problem = checkId(d[field])

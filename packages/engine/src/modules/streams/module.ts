@@ -25,6 +25,7 @@ import {
   kind,
   optionalIdField,
   parseOps,
+  type WriteResult,
   withFunctionName,
 } from '../store/index.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../types.js'
@@ -63,7 +64,9 @@ export class StreamsModule implements EngineModule {
         authenticate: (info) => this.authenticate(info),
         authorizeJoin: (sub, context) => this.authorizeJoin(sub, context),
         snapshot: (sub) =>
-          sub.id === undefined ? store.getGroup(sub.streamName, sub.groupId) : store.get(sub.streamName, sub.groupId, sub.id),
+          sub.id === undefined
+            ? store.getGroup(sub.streamName, sub.groupId)
+            : store.get(sub.streamName, sub.groupId, sub.id),
         left: (sub, context) => this.left(sub, context),
       },
     )
@@ -81,7 +84,8 @@ export class StreamsModule implements EngineModule {
         register: (t) => {
           const bad = (m: string) => new IIIError(ErrorCode.InvalidTrigger, `stream trigger ${t.id}: ${m}`)
           const c = t.config
-          if (typeof c.stream_name !== 'string' || c.stream_name === '') throw bad('config.stream_name must be a non-empty string')
+          if (typeof c.stream_name !== 'string' || c.stream_name === '')
+            throw bad('config.stream_name must be a non-empty string')
           for (const f of ['group_id', 'item_id'] as const) {
             if (c[f] !== undefined && c[f] !== null && (typeof c[f] !== 'string' || c[f] === '')) {
               throw bad(`config.${f} must be a non-empty string when given`)
@@ -160,7 +164,10 @@ export class StreamsModule implements EngineModule {
 
     engine.registerFunction(
       'streams.listGroups',
-      (input) => store.listGroups(idField(inputObject(input, 'streams.listGroups', '{stream_name}'), 'stream_name', 'streams.listGroups')),
+      (input) =>
+        store.listGroups(
+          idField(inputObject(input, 'streams.listGroups', '{stream_name}'), 'stream_name', 'streams.listGroups'),
+        ),
       { description: 'Lists the groups of a stream that hold items: {stream_name} -> [group_id, ...]' },
     )
 
@@ -172,17 +179,21 @@ export class StreamsModule implements EngineModule {
         const finish = (v: JsonValue | null): JsonValue | null => {
           if (v === null) return null
           if (typeof v !== 'object' || Array.isArray(v)) {
-            throw new IIIError(ErrorCode.InvalidArgument, `streams.update: the result must be an object, not ${kind(v)}`)
+            throw new IIIError(
+              ErrorCode.InvalidArgument,
+              `streams.update: the result must be an object, not ${kind(v)}`,
+            )
           }
           return { ...v, id: item }
         }
-        let r
+        let r: WriteResult
         try {
           r = await store.update(stream, group, item, ops, finish)
         } catch (err) {
           throw withFunctionName(err, 'streams.update')
         }
-        if (r.new_value !== null) this.changed(stream, group, item, r.old_value === null ? 'create' : 'update', r.new_value, ctx)
+        if (r.new_value !== null)
+          this.changed(stream, group, item, r.old_value === null ? 'create' : 'update', r.new_value, ctx)
         else if (r.old_value !== null) this.changed(stream, group, item, 'delete', r.old_value, ctx)
         return r
       },
@@ -201,7 +212,10 @@ export class StreamsModule implements EngineModule {
         const data = o.data === undefined ? null : o.data
         const size = Buffer.byteLength(JSON.stringify(data))
         if (size > this.options.max_value_bytes) {
-          throw new IIIError(ErrorCode.PayloadTooLarge, `${fn}: data is ${size} bytes as JSON, over the limit of ${this.options.max_value_bytes}`)
+          throw new IIIError(
+            ErrorCode.PayloadTooLarge,
+            `${fn}: data is ${size} bytes as JSON, over the limit of ${this.options.max_value_bytes}`,
+          )
         }
         this.socket?.publish(stream, group, item, { type: 'event', data: { type, data } })
         return null
@@ -236,7 +250,11 @@ export class StreamsModule implements EngineModule {
     const body = targets.length > 1 ? new RawJson(JSON.stringify(payload)) : payload
     for (const t of targets) {
       engine
-        .invoke(t.function_path, body, { trigger: { type: 'stream', id: t.id }, traceparent: ctx.traceparent, baggage: ctx.baggage })
+        .invoke(t.function_path, body, {
+          trigger: { type: 'stream', id: t.id },
+          traceparent: ctx.traceparent,
+          baggage: ctx.baggage,
+        })
         .catch((err) => {
           const level = err?.code === ErrorCode.ConditionFailed ? 'debug' : 'warn'
           engine.log[level](`stream trigger ${t.id} -> ${t.function_path}: ${err?.message ?? err}`)
@@ -270,7 +288,10 @@ export class StreamsModule implements EngineModule {
     const answers = await Promise.all(
       triggers.map((t) =>
         withTimeout(
-          engine.invoke(t.function_path, payload, { trigger: { type: 'streams:join', id: t.id }, timeoutMs: AUTH_TIMEOUT_MS }),
+          engine.invoke(t.function_path, payload, {
+            trigger: { type: 'streams:join', id: t.id },
+            timeoutMs: AUTH_TIMEOUT_MS,
+          }),
           AUTH_TIMEOUT_MS,
         ).then(
           (r) => !(typeof r === 'object' && r !== null && (r as { unauthorized?: unknown }).unauthorized === true),
@@ -309,7 +330,11 @@ export class StreamsModule implements EngineModule {
 }
 
 function joinPayload(sub: Subscription, context: unknown): Record<string, unknown> {
-  const p: Record<string, unknown> = { subscription_id: sub.subscriptionId, stream_name: sub.streamName, group_id: sub.groupId }
+  const p: Record<string, unknown> = {
+    subscription_id: sub.subscriptionId,
+    stream_name: sub.streamName,
+    group_id: sub.groupId,
+  }
   if (sub.id !== undefined) p.item_id = sub.id
   if (context !== undefined) p.context = context
   return p

@@ -176,16 +176,22 @@ export class StreamSocketServer {
   }
 
   private badFrame(client: Client, message: string): void {
-    client.send(JSON.stringify({ timestamp: Date.now(), event: { type: 'error', data: { code: 'invalid_message', message } } }))
+    client.send(
+      JSON.stringify({ timestamp: Date.now(), event: { type: 'error', data: { code: 'invalid_message', message } } }),
+    )
     if (++client.badFrames > MAX_BAD_FRAMES) client.ws.close(1008, 'too many bad frames')
   }
 
   private async join(client: Client, data: JoinData): Promise<void> {
     const { subscriptionId: sid, streamName, groupId, id } = data
-    const reply = (event: ServerEvent) => client.send(encodeServerMessage(Date.now(), streamName, groupId, id, event, sid))
+    const reply = (event: ServerEvent) =>
+      client.send(encodeServerMessage(Date.now(), streamName, groupId, id, event, sid))
     if (client.subs.has(sid)) this.leave(client, sid)
     if (client.subs.size >= MAX_SUBSCRIPTIONS) {
-      return reply({ type: 'error', data: { code: 'invalid_argument', message: `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection` } })
+      return reply({
+        type: 'error',
+        data: { code: 'invalid_argument', message: `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection` },
+      })
     }
     const sub: Subscription = { ...data, client, pending: [], joined: false }
     // In client.subs at once so that a `leave` sent while the join is checked cancels it.
@@ -312,5 +318,7 @@ const indexKey = (streamName: string, groupId: string) => `${streamName}\u0000${
 
 function refuse(socket: Duplex, status: number, text: string): void {
   if (socket.destroyed) return
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 24\r\n\r\n{"error":"unauthorized"}`)
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 24\r\n\r\n{"error":"unauthorized"}`,
+  )
 }
