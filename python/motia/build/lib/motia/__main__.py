@@ -1,5 +1,0 @@
-"""``python -m motia run <folder>``."""
-
-from .cli import main
-
-raise SystemExit(main())
