@@ -4,14 +4,17 @@
  * every reconnect; it queues frames while the socket is closed; it runs the engine's calls to
  * local handlers and matches the engine's answers to this worker's calls.
  */
-import { EventEmitter } from 'node:events'
+
 import { randomBytes, randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { arch, platform, release } from 'node:os'
-import { type InvocationContext, getContext, newTraceparent, runWithContext, traceIdOf } from './context.js'
+import { getContext, type InvocationContext, newTraceparent, runWithContext, traceIdOf } from './context.js'
 import { ErrorCode, IIIError, toWireError } from './errors.js'
-import { type LogLevel, Logger } from './logger.js'
+import { Logger, type LogLevel } from './logger.js'
 import {
+  decodeFrame,
   type ErrorFrame,
+  encodeFrame,
   type Frame,
   type InvocationResultFrame,
   type InvokeFunctionFrame,
@@ -22,8 +25,6 @@ import {
   type RegisterTriggerFrame,
   type RegisterTriggerTypeFrame,
   type TriggerMeta,
-  decodeFrame,
-  encodeFrame,
 } from './protocol.js'
 import { State } from './state.js'
 import { ReconnectingSocket } from './transport.js'
@@ -169,11 +170,12 @@ let defaultBridge: Bridge | undefined
 
 /** The default bridge: the first one created, or a new one from `III_BRIDGE_URL` that connects. */
 export function getDefaultBridge(): Bridge {
-  if (defaultBridge === undefined) {
-    const bridge = new Bridge()
+  let bridge = defaultBridge
+  if (bridge === undefined) {
+    bridge = new Bridge() // the constructor makes it the default
     bridge.connect().catch(() => {})
   }
-  return defaultBridge as unknown as Bridge
+  return bridge
 }
 
 /** Makes `bridge` the default (or forgets the default with `undefined`). */
@@ -396,7 +398,8 @@ export class Bridge {
       function_path: input.function_path,
       condition_function_path: input.condition_function_path,
     }
-    const fn = input.handler && this.registerFunction({ function_path: input.condition_function_path, handler: input.handler })
+    const fn =
+      input.handler && this.registerFunction({ function_path: input.condition_function_path, handler: input.handler })
     this.conditions.push(frame)
     this.sendRegistration(frame)
     return {
@@ -471,7 +474,13 @@ export class Bridge {
         this.queue = this.queue.filter((q) => q.invocationId !== id)
         reject(new IIIError(ErrorCode.InvocationTimeout, `${function_path} did not answer within ${timeoutMs} ms`))
       }, timeoutMs)
-      const call: PendingCall = { resolve: resolve as (v: unknown) => void, reject, timer, functionPath: function_path, sent: false }
+      const call: PendingCall = {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timer,
+        functionPath: function_path,
+        sent: false,
+      }
       this.pending.set(id, call)
       if (this.transport.send(text)) call.sent = true
       else this.queue.push({ text, invocationId: id })
@@ -573,7 +582,9 @@ export class Bridge {
       if (!call.sent) continue
       clearTimeout(call.timer)
       this.pending.delete(id)
-      call.reject(new IIIError(ErrorCode.InvocationStopped, `the connection dropped while ${call.functionPath} was running`))
+      call.reject(
+        new IIIError(ErrorCode.InvocationStopped, `the connection dropped while ${call.functionPath} was running`),
+      )
     }
     this.events.emit('disconnected')
   }
@@ -667,7 +678,9 @@ export class Bridge {
     if (id !== undefined) ctx.invocationId = id
     let reply: Pick<InvocationResultFrame, 'result' | 'error'>
     if (entry === undefined) {
-      reply = { error: { code: ErrorCode.FunctionNotFound, message: `${frame.function_path} is not registered on this worker` } }
+      reply = {
+        error: { code: ErrorCode.FunctionNotFound, message: `${frame.function_path} is not registered on this worker` },
+      }
     } else {
       try {
         const result = await runWithContext(ctx, () => entry.handler(frame.data, ctx))
@@ -680,7 +693,13 @@ export class Bridge {
     if (id === undefined) return
     // the engine already failed calls of an earlier connection with invocation_stopped
     if (generation !== this.generation || !this.transport.isOpen) return
-    const result: InvocationResultFrame = { type: 'invocationresult', invocation_id: id, function_path: frame.function_path, traceparent, ...reply }
+    const result: InvocationResultFrame = {
+      type: 'invocationresult',
+      invocation_id: id,
+      function_path: frame.function_path,
+      traceparent,
+      ...reply,
+    }
     if (ctx.baggage !== undefined) result.baggage = ctx.baggage
     let text: string
     try {
@@ -701,7 +720,10 @@ export class Bridge {
     const known = this.ownedTriggers.get(trigger.id)
     let error: { code: string; message: string } | undefined
     if (owner === undefined) {
-      error = { code: ErrorCode.InvalidTrigger, message: `this worker does not own trigger type ${trigger.trigger_type}` }
+      error = {
+        code: ErrorCode.InvalidTrigger,
+        message: `this worker does not own trigger type ${trigger.trigger_type}`,
+      }
     } else if (
       known === undefined ||
       known.function_path !== trigger.function_path ||

@@ -8,7 +8,7 @@
  *   useFunctionsAvailable((functions) => { ... })
  */
 import { randomUUID } from 'node:crypto'
-import { type Bridge, type FunctionHandler, type Registration, getDefaultBridge } from './bridge.js'
+import { type Bridge, type FunctionHandler, getDefaultBridge, type Registration } from './bridge.js'
 
 /** The request an `api` trigger passes to its function (see docs/http.md). */
 export interface ApiRequest<TBody = any> {
@@ -105,7 +105,10 @@ export function createHooks(bridge?: Bridge): Hooks {
   return {
     useApi(config, handler) {
       const method = config.http_method.toLowerCase()
-      const triggerConfig: Record<string, unknown> = { api_path: config.api_path, http_method: config.http_method.toUpperCase() }
+      const triggerConfig: Record<string, unknown> = {
+        api_path: config.api_path,
+        http_method: config.http_method.toUpperCase(),
+      }
       if (config.description !== undefined) triggerConfig.description = config.description
       if (config.metadata !== undefined) triggerConfig.metadata = config.metadata
       return bind(`api.${method}.${config.api_path}`, handler, 'api', triggerConfig, config.description)

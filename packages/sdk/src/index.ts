@@ -13,8 +13,8 @@ export {
   type FunctionMessage,
   type FunctionRef,
   getDefaultBridge,
-  logger,
   type InvokeOptions,
+  logger,
   type RegisterFunctionInput,
   type Registration,
   type ServiceInput,
@@ -42,8 +42,8 @@ export {
   useEvent,
   useFunctionsAvailable,
 } from './hooks.js'
-export { type LogLevel, Logger, type LoggerOptions, type LogRecord } from './logger.js'
-export * as protocol from './protocol.js'
+export { Logger, type LoggerOptions, type LogLevel, type LogRecord } from './logger.js'
 export type { Frame, FrameType, JsonObject, TriggerMeta } from './protocol.js'
+export * as protocol from './protocol.js'
 export { State } from './state.js'
 export { type SetResult, Stream, type UpdateOp } from './stream.js'

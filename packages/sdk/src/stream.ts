@@ -32,7 +32,10 @@ export class Stream<T = any> {
   }
 
   private call<R>(fn: string, data: Record<string, unknown>): Promise<R> {
-    return (this.bridge ?? getDefaultBridge()).invokeFunction<R>(`streams.${fn}`, { stream_name: this.streamName, ...data })
+    return (this.bridge ?? getDefaultBridge()).invokeFunction<R>(`streams.${fn}`, {
+      stream_name: this.streamName,
+      ...data,
+    })
   }
 
   /** The item, or `null` when there is none. */

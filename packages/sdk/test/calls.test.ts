@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { type EngineProcess, eventually, repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
-import { type Bridge, IIIError, getContext } from '../src/index.ts'
+import { type Bridge, getContext, IIIError } from '../src/index.ts'
 import { coded, connectBridge, suiteCleanup, waitForFunctions } from './helpers.ts'
 
 const mathWorker = join(repoRoot, 'packages/sdk/test/fixtures/math-worker.ts')
@@ -60,7 +60,10 @@ describe('calls across processes', () => {
 
   test('a call times out with invocation_timeout close to timeoutMs', async () => {
     const start = Date.now()
-    await assert.rejects(caller.invokeFunction('math.slow', { ms: 1500 }, { timeoutMs: 300 }), coded('invocation_timeout'))
+    await assert.rejects(
+      caller.invokeFunction('math.slow', { ms: 1500 }, { timeoutMs: 300 }),
+      coded('invocation_timeout'),
+    )
     const took = Date.now() - start
     assert.ok(took >= 280 && took < 700, `took ${took} ms`)
     // the late answer is dropped and the bridge keeps working

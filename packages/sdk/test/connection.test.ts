@@ -1,7 +1,7 @@
 /** Connecting, queueing, reconnecting and replaying, against a real engine that is killed and restarted. */
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
 import { join } from 'node:path'
+import { describe, test } from 'node:test'
 import { eventually, repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
 import { backoffDelay } from '../src/transport.ts'
 import { coded, connectBridge, freePort, makeBridge, sleep, waitForFunctions } from './helpers.ts'
@@ -44,7 +44,10 @@ describe('connection', () => {
     const port = await freePort()
     const bridge = makeBridge(t, `ws://127.0.0.1:${port}`, { reconnectMaxDelayMs: 100 })
     bridge.connect().catch(() => {})
-    await assert.rejects(bridge.invokeFunction('engine.functions.list', {}, { timeoutMs: 200 }), coded('invocation_timeout'))
+    await assert.rejects(
+      bridge.invokeFunction('engine.functions.list', {}, { timeoutMs: 200 }),
+      coded('invocation_timeout'),
+    )
   })
 
   test('the queue is bounded', async (t) => {
@@ -99,7 +102,9 @@ describe('connection', () => {
 
   test('a worker process killed with -9 mid-call: the caller gets invocation_stopped within 500 ms', async (t) => {
     const engine = await startEngine(t)
-    const worker = startWorker(t, join(repoRoot, 'packages/sdk/test/fixtures/math-worker.ts'), { III_BRIDGE_URL: engine.bridgeUrl })
+    const worker = startWorker(t, join(repoRoot, 'packages/sdk/test/fixtures/math-worker.ts'), {
+      III_BRIDGE_URL: engine.bridgeUrl,
+    })
     await worker.waitFor('math worker connected')
     const caller = await connectBridge(t, engine.bridgeUrl)
     await waitForFunctions(caller, 'math.slow')

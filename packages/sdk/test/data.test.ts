@@ -18,7 +18,9 @@ describe('state and streams', () => {
     assert.deepEqual((await state.getGroup('config')).sort(), ['dark', 'en'])
     assert.deepEqual((await state.listGroups()).sort(), ['config', 'counters'])
     // concurrent increments are never lost
-    await Promise.all(Array.from({ length: 20 }, () => state.update('counters', 'hits', [{ type: 'increment', path: 'n', by: 1 }])))
+    await Promise.all(
+      Array.from({ length: 20 }, () => state.update('counters', 'hits', [{ type: 'increment', path: 'n', by: 1 }])),
+    )
     assert.deepEqual(await state.get('counters', 'hits'), { n: 20 })
     assert.equal(await state.delete('config', 'theme'), 'dark')
     assert.equal(await state.get('config', 'theme'), null)

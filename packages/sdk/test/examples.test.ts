@@ -6,9 +6,9 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { before, describe, test } from 'node:test'
-import { type EngineProcess, eventually, repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
+import { type EngineProcess, repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
 import { Stream } from '../src/index.ts'
-import { connectBridge, sleep, waitForFunctions } from './helpers.ts'
+import { connectBridge, fetchRouted, sleep, waitForFunctions } from './helpers.ts'
 
 const example = (name: string) => join(repoRoot, 'examples/node', name)
 
@@ -39,13 +39,10 @@ describe('seed examples (Node)', () => {
     const engine = await startEngine(t)
     const worker = startWorker(t, example('users-api.mjs'), { III_BRIDGE_URL: engine.bridgeUrl })
     await worker.waitFor('users-api ready')
-    const res = await eventually(async () => {
-      const r = await fetch(`${engine.apiUrl}/users`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'Alice' }),
-      })
-      return r.status === 404 ? undefined : r // the route appears once the trigger is registered
+    const res = await fetchRouted(`${engine.apiUrl}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Alice' }),
     })
     assert.equal(res.status, 201)
     const user = await res.json()
@@ -79,9 +76,10 @@ describe('seed examples (Node)', () => {
     const { functions } = await bridge.invokeFunction('engine.functions.list', {})
     const fn = functions.find((f: { function_path: string }) => f.function_path === 'service.action')
     assert.equal(fn.description, 'My custom function')
-    const res = await eventually(async () => {
-      const r = await fetch(`${engine.apiUrl}/my-endpoint`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
-      return r.status === 404 ? undefined : r
+    const res = await fetchRouted(`${engine.apiUrl}/my-endpoint`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
     })
     assert.equal(res.status, 200)
     assert.deepEqual(await res.json(), { result: 'success' })

@@ -63,3 +63,13 @@ export function suiteCleanup(): Cleanup & { run(): Promise<void> } {
     },
   }
 }
+
+/** Fetches `url` until the answer is not 404 (a route appears once its trigger is registered). */
+export async function fetchRouted(url: string, init?: RequestInit): Promise<Response> {
+  let res: Response | undefined
+  await eventually(async () => {
+    res = await fetch(url, init)
+    return res.status !== 404
+  }, 10_000)
+  return res as Response
+}

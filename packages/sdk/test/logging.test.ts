@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { eventually, repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
 import { Logger, type LogRecord } from '../src/index.ts'
-import { connectBridge, waitForFunctions } from './helpers.ts'
+import { connectBridge, fetchRouted, waitForFunctions } from './helpers.ts'
 
 const hooksWorker = join(repoRoot, 'packages/sdk/test/fixtures/hooks-worker.ts')
 
@@ -20,9 +20,12 @@ describe('logging', () => {
       forward: (r) => sent.push(r),
     })
     log.debug('hidden')
-    log.info('calling ws://x/?token=s3cret', { headers: { authorization: 'Bearer s3cret', accept: 'json' }, password: 'p' })
+    log.info('calling ws://x/?token=s3cret', {
+      headers: { authorization: 'Bearer s3cret', accept: 'json' },
+      password: 'p',
+    })
     assert.equal(lines.length, 1)
-    assert.match(lines[0], /^\S+Z INFO  \[trace=abc123 fn=users\.create\] calling/)
+    assert.match(lines[0], /^\S+Z INFO {2}\[trace=abc123 fn=users\.create\] calling/)
     assert.ok(!lines[0].includes('s3cret'), lines[0])
     assert.ok(lines[0].includes('"accept":"json"'))
     assert.deepEqual(sent, [
@@ -36,7 +39,7 @@ describe('logging', () => {
     ])
     const child = log.child({ traceId: 'def456' })
     child.warn('w')
-    assert.match(lines[1], /WARN  \[trace=def456 fn=users\.create\] w$/)
+    assert.match(lines[1], /WARN {2}\[trace=def456 fn=users\.create\] w$/)
   })
 
   test('module-level hooks and logger work on the lazily created default bridge', async (t) => {
@@ -45,10 +48,7 @@ describe('logging', () => {
     await worker.waitFor('hooks worker connected')
     const bridge = await connectBridge(t, engine.bridgeUrl)
     await waitForFunctions(bridge, 'api.get./hello/:name')
-    const res = await eventually(async () => {
-      const r = await fetch(`${engine.apiUrl}/hello/bob`, { headers: { authorization: 'Bearer s3cret' } })
-      return r.status === 404 ? undefined : r
-    })
+    const res = await fetchRouted(`${engine.apiUrl}/hello/bob`, { headers: { authorization: 'Bearer s3cret' } })
     assert.equal(res.status, 200)
     assert.equal(res.headers.get('x-greeter'), 'hooks')
     const body = await res.json()

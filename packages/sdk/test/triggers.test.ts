@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { eventually, repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
-import type { ErrorFrame } from '../src/protocol.ts'
 import { createHooks, type InvocationContext } from '../src/index.ts'
+import type { ErrorFrame } from '../src/protocol.ts'
 import { connectBridge, sleep, waitForFunctions } from './helpers.ts'
 
 const tickerWorker = join(repoRoot, 'packages/sdk/test/fixtures/ticker-worker.ts')
@@ -16,8 +16,15 @@ describe('triggers', () => {
     await owner.waitFor('ticker worker connected')
     const bridge = await connectBridge(t, engine.bridgeUrl)
     const ticks: Array<{ data: { tick: number }; trigger?: InvocationContext['trigger'] }> = []
-    bridge.registerFunction({ function_path: 'ticks.handle', handler: (data, ctx) => void ticks.push({ data, trigger: ctx.trigger }) })
-    const trigger = bridge.registerTrigger({ trigger_type: 'ticker', function_path: 'ticks.handle', config: { every_ms: 50 } })
+    bridge.registerFunction({
+      function_path: 'ticks.handle',
+      handler: (data, ctx) => void ticks.push({ data, trigger: ctx.trigger }),
+    })
+    const trigger = bridge.registerTrigger({
+      trigger_type: 'ticker',
+      function_path: 'ticks.handle',
+      config: { every_ms: 50 },
+    })
     assert.match(trigger.id, /^[0-9a-f-]{36}$/)
     await owner.waitFor(`registered ${trigger.id}`)
     await eventually(() => ticks.length >= 2)
@@ -46,7 +53,10 @@ describe('triggers', () => {
     const handled: number[] = []
     const firstSaw: number[] = []
     const secondSaw: number[] = []
-    bridge.registerFunction({ function_path: 'orders.big', handler: (d: { amount: number }) => void handled.push(d.amount) })
+    bridge.registerFunction({
+      function_path: 'orders.big',
+      handler: (d: { amount: number }) => void handled.push(d.amount),
+    })
     bridge.registerCondition({
       function_path: 'orders.big',
       condition_function_path: 'orders.big:condition:0',

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { eventually } from '@iii-dev/testkit'
-import { WebSocket, WebSocketServer } from 'ws'
+import { type WebSocket, WebSocketServer } from 'ws'
 import { decodeFrame } from '../src/protocol.ts'
 import { makeBridge, sleep } from './helpers.ts'
 
@@ -60,7 +60,10 @@ describe('wire', () => {
     await bridge.connect()
     const order = ['registerfunction', 'registertriggertype', 'registertrigger', 'registercondition', 'registerservice']
     await eventually(() => p.frames.some((f) => f.function_path === 'engine.workers.register'))
-    assert.deepEqual(p.frames.slice(0, 5).map((f) => f.type), order)
+    assert.deepEqual(
+      p.frames.slice(0, 5).map((f) => f.type),
+      order,
+    )
     assert.deepEqual(p.frames[0], { type: 'registerfunction', function_path: 'f.one', description: 'one' })
     const hello = p.frames.find((f) => f.function_path === 'engine.workers.register')
     assert.equal(hello.invocation_id, undefined, 'fire-and-forget')
@@ -73,7 +76,10 @@ describe('wire', () => {
     bridge.on('disconnected', () => bridge.invokeFunctionAsync('later', { n: 1 }))
     p.dropAll()
     await eventually(() => p.frames.length >= 6)
-    assert.deepEqual(p.frames.slice(0, 5).map((f) => f.type), order)
+    assert.deepEqual(
+      p.frames.slice(0, 5).map((f) => f.type),
+      order,
+    )
     assert.deepEqual(p.frames[5], { type: 'invokefunction', function_path: 'later', data: { n: 1 } })
   })
 
@@ -81,7 +87,13 @@ describe('wire', () => {
     const p = await peer(t)
     const bridge = makeBridge(t, p.url)
     let runs = 0
-    bridge.registerFunction({ function_path: 'h', handler: (_d, ctx) => (runs++, ctx.traceparent) })
+    bridge.registerFunction({
+      function_path: 'h',
+      handler: (_d, ctx) => {
+        runs++
+        return ctx.traceparent
+      },
+    })
     await bridge.connect()
 
     void bridge.invokeFunction('remote', { a: 1 }, { timeoutMs: 1234 }).catch(() => {})
@@ -104,7 +116,14 @@ describe('wire', () => {
 
     // an incoming traceparent is kept as it is
     const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
-    p.send({ type: 'invokefunction', invocation_id: 'e-2', function_path: 'h', data: null, traceparent: tp, baggage: 'u=1' })
+    p.send({
+      type: 'invokefunction',
+      invocation_id: 'e-2',
+      function_path: 'h',
+      data: null,
+      traceparent: tp,
+      baggage: 'u=1',
+    })
     const second = await eventually(() => p.frames.find((f) => f.invocation_id === 'e-2'))
     assert.equal(second.result, tp)
     assert.equal(second.baggage, 'u=1')
