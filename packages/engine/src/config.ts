@@ -125,16 +125,17 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env): s
   })
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const where = issue.path.length > 0 ? issue.path.join('.') : 'the top level'
+function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): string {
+  const path = [...prefix, ...issue.path]
+  const where = path.length > 0 ? path.join('.') : 'the top level'
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => `"${k}"`).join(', ')
     return `config: unknown key ${keys} at ${where}`
   }
-  if (issue.code === 'invalid_union' && issue.path[0] === 'modules') {
-    return `config: modules.${String(issue.path[1])} must be false or an object of its options (${
-      issue.errors.flat()[0]?.message ?? 'invalid'
-    })`
+  if (issue.code === 'invalid_union') {
+    // A module entry is `false` or its options: explain what is wrong with the options.
+    const options = issue.errors.at(-1)?.[0]
+    if (options !== undefined) return describeIssue(options, path)
   }
   return `config: ${where}: ${issue.message}`
 }
