@@ -27,7 +27,10 @@ export async function b1({ rounds, durationMs, smoke, pin }) {
   await new Promise((r) => setTimeout(r, 100))
   systems.relay = {
     url: `${front.output().match(/ready (http:\S+)/)[1]}/echo`,
-    stop: async () => (await relayWorker.stop(), front.stop()),
+    stop: async () => {
+      await relayWorker.stop()
+      await front.stop()
+    },
   }
   for (const routes of smoke ? [1] : [1, 1000]) {
     const engine = await startEngine({ cpu: cpuSut })
@@ -38,7 +41,10 @@ export async function b1({ rounds, durationMs, smoke, pin }) {
     })
     systems[`iii_${routes}_routes`] = {
       url: `${engine.apiUrl}/echo`,
-      stop: async () => (await worker.stop(), engine.stop()),
+      stop: async () => {
+        await worker.stop()
+        await engine.stop()
+      },
     }
   }
 

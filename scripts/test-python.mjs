@@ -1,6 +1,6 @@
 // Runs the Python checks: ruff (lint and format check), mypy (strict) and the pytest suites of
 // python/iii, python/motia and examples/python. Exits non-zero if any of them fails.
-// `--no-lint` skips ruff and mypy; other arguments go to pytest (e.g. a test file or -k expr).
+// `--no-lint` skips ruff and mypy, `--lint-only` runs just them; other arguments go to pytest (e.g. a test file or -k expr).
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -22,7 +22,8 @@ if (!existsSync(bin('pytest'))) {
 
 let args = process.argv.slice(2)
 const lint = !args.includes('--no-lint')
-args = args.filter((a) => a !== '--no-lint')
+const lintOnly = args.includes('--lint-only')
+args = args.filter((a) => a !== '--no-lint' && a !== '--lint-only')
 
 if (lint) {
   const targets = ['python', 'examples/python']
@@ -34,6 +35,7 @@ if (lint) {
     const status = run(cmd, cmdArgs)
     if (status !== 0) process.exit(status)
   }
+  if (lintOnly) process.exit(0)
 }
 
 const suites = ['python/iii/tests', 'python/motia/tests', 'examples/python']

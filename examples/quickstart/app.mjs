@@ -39,7 +39,9 @@ bridge.registerFunction({
   function_path: 'orders.get',
   handler: async (req) => {
     const order = orders.get(req.path_params.id)
-    return order ? { status: 200, body: order } : { status: 404, body: { error: 'not_found', message: 'no such order' } }
+    return order
+      ? { status: 200, body: order }
+      : { status: 404, body: { error: 'not_found', message: 'no such order' } }
   },
 })
 bridge.registerTrigger({
@@ -82,7 +84,11 @@ bridge.registerFunction({
     log.info('report', { at: scheduled_time, orders: orders.size, audited })
   },
 })
-bridge.registerTrigger({ trigger_type: 'cron', function_path: 'reports.tick', config: { expression: '*/10 * * * * *' } })
+bridge.registerTrigger({
+  trigger_type: 'cron',
+  function_path: 'reports.tick',
+  config: { expression: '*/10 * * * * *' },
+})
 
 await bridge.connect()
 console.log('quickstart app connected')
