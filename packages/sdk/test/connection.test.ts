@@ -120,6 +120,32 @@ describe('connection', () => {
     assert.ok(failed.at - killedAt < 500, `took ${failed.at - killedAt} ms`)
   })
 
+  test('R9: 50 workers reconnect after an engine restart and re-register everything within 10 s, once', async (t) => {
+    const port = await freePort()
+    const engine1 = await startEngine(t, { ports: { bridge: port } })
+    const workers = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const w = await connectBridge(t, engine1.bridgeUrl, { pingIntervalMs: 0 })
+        w.registerFunction({ function_path: `r9.w${i}`, handler: () => i })
+        w.registerTrigger({ trigger_type: 'event', function_path: `r9.w${i}`, config: { topic: 'r9' } })
+        return w
+      }),
+    )
+    await waitForFunctions(workers[0], ...workers.map((_, i) => `r9.w${i}`))
+    await engine1.kill()
+    const restartedAt = Date.now()
+    const engine2 = await startEngine(t, { ports: { bridge: port } })
+    const probe = await connectBridge(t, engine2.bridgeUrl)
+    await waitForFunctions(probe, ...workers.map((_, i) => `r9.w${i}`))
+    const took = Date.now() - restartedAt
+    assert.ok(took < 10_000, `took ${took} ms`)
+    const { triggers } = await probe.invokeFunction('engine.triggers.list', {})
+    assert.equal(triggers.filter((tr: { config: { topic?: string } }) => tr.config.topic === 'r9').length, 50)
+    const { workers: listed } = await probe.invokeFunction('engine.workers.list', {})
+    assert.equal(listed.length, 51)
+    assert.equal(await probe.invokeFunction('r9.w49', {}), 49)
+  })
+
   test('unregistered things are not replayed', async (t) => {
     const port = await freePort()
     const engine1 = await startEngine(t, { ports: { bridge: port } })
