@@ -1,0 +1,65 @@
+/**
+ * The `motia` command: `create` scaffolds a project bound to this repository's packages, and
+ * `dev` starts its own engine when none answers, then serves the scaffold at once.
+ */
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { eventually, repoRoot } from '@iii-dev/testkit'
+import { freePort, http, startMotia } from './helpers.ts'
+
+test('motia create scaffolds a project that motia dev runs at once, starting its own engine', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'motia-create-'))
+  t.after(() => rmSync(tmp, { recursive: true, force: true }))
+  const dir = join(tmp, 'my-app')
+  const create = startMotia(t, ['create', dir, '--skip-install'])
+  await create.waitFor('npx motia dev')
+
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  assert.equal(pkg.dependencies.motia, `file:${join(repoRoot, 'packages/motia')}`)
+  assert.equal(pkg.dependencies['@iii-dev/sdk'], `file:${join(repoRoot, 'packages/sdk')}`)
+  assert.equal(pkg.dependencies['@iii-dev/engine'], `file:${join(repoRoot, 'packages/engine')}`)
+  assert.equal(pkg.type, 'module')
+  // what `npm install` would give: this repository's packages
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir')
+
+  const port = await freePort()
+  const dev = startMotia(t, ['dev', dir, '--api-port', '0', '--streams-port', '0'], {
+    III_BRIDGE_URL: `ws://127.0.0.1:${port}`,
+  })
+  await dev.waitFor('[motia] ready', 20_000)
+  const api = /engine started: api (\S+)/.exec(dev.output())?.[1] as string
+  assert.match(api, /^http:\/\/127\.0\.0\.1:\d+$/)
+  assert.ok(existsSync(join(dir, '.motia/data')), 'the engine keeps its data in .motia/data')
+
+  const hello = await http(api, 'POST', '/hello', { name: 'Ada' })
+  assert.equal(hello.status, 200)
+  assert.equal(hello.body.message, 'Hello, Ada!')
+  const bad = await http(api, 'POST', '/hello', { name: '' })
+  assert.equal(bad.status, 400)
+  const list = await eventually(async () => {
+    const r = await http(api, 'GET', '/greetings')
+    return r.body?.length === 1 && r.body
+  })
+  assert.equal(list[0].name, 'Ada')
+
+  // stopping motia stops the engine it started
+  await dev.stop()
+  await eventually(async () => {
+    try {
+      await fetch(`${api}/greetings`)
+      return false
+    } catch {
+      return true
+    }
+  })
+})
+
+test('motia create refuses a directory that is not empty', async (t) => {
+  const create = startMotia(t, ['create', join(repoRoot, 'packages/motia')])
+  await create.waitFor('already exists and is not empty')
+  if (create.proc.exitCode === null) await new Promise((r) => create.proc.once('exit', r))
+  assert.equal(create.proc.exitCode, 1)
+})
