@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events'
 import { arch, platform, release } from 'node:os'
 import { getContext, type InvocationContext, newTraceparent, runWithContext, traceIdOf } from './context.js'
 import { ErrorCode, IIIError, toWireError } from './errors.js'
-import { Logger, type LogLevel } from './logger.js'
+import { defaultLogLevel, Logger, type LogLevel } from './logger.js'
 import {
   decodeFrame,
   type ErrorFrame,
@@ -238,8 +238,11 @@ export class Bridge {
       pingIntervalMs: positive('pingIntervalMs', o.pingIntervalMs, 20_000, true),
       maxQueuedMessages: positive('maxQueuedMessages', o.maxQueuedMessages, 10_000),
       forwardLogs: o.forwardLogs ?? true,
-      logLevel: o.logLevel ?? (process.env.III_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+      logLevel: o.logLevel ?? defaultLogLevel(),
       workerName: o.workerName ?? process.env.III_WORKER_NAME,
+    }
+    if (!['debug', 'info', 'warn', 'error', 'silent'].includes(this.opts.logLevel)) {
+      throw new TypeError(`option logLevel must be debug, info, warn, error or silent, got ${this.opts.logLevel}`)
     }
     if (this.opts.reconnectMaxDelayMs < this.opts.reconnectInitialDelayMs) {
       throw new TypeError('option reconnectMaxDelayMs must not be smaller than reconnectInitialDelayMs')
