@@ -1,6 +1,7 @@
 // "Condition Function Signature" (TypeScript), as written in the description.
 import type { FlowContext, StepConfig } from 'motia'
 
+// biome-ignore lint/correctness/noUnusedFunctionParameters: the signature as the description writes it
 const conditionName = (input: any, ctx: FlowContext): boolean => {
   // Evaluate based on input data
   return input?.amount > 1000

@@ -12,6 +12,7 @@ export const config: StepConfig = {
   flows: ['seed'],
 }
 
+// biome-ignore lint/correctness/noUnusedFunctionParameters: the handler signature every trigger shares
 export const handler = async (input: any, ctx: FlowContext) => {
   // Access trigger information
   if (ctx.trigger.type === 'api') {

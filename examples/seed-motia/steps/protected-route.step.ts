@@ -38,6 +38,7 @@ export const config: StepConfig = {
   flows: ['seed'],
 }
 
+// biome-ignore lint/correctness/noUnusedFunctionParameters: the signature as the description writes it
 export const handler = async (req: ApiRequest, ctx: FlowContext): Promise<ApiResponse> => {
   // ctx.user is available here
   const user = ctx.user as { name: string }
