@@ -3,11 +3,11 @@
  * writes answers back, keeps sockets alive with pings and closes abusive ones.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
 import type { Engine } from './engine.js'
 import { ErrorCode, IIIError, toWireError } from './errors.js'
 import type { EngineModule } from './modules/types.js'
+import { hostForUrl, listen } from './net.js'
 import {
   decodeFrame,
   encodeResult,
@@ -18,31 +18,6 @@ import {
   type InvokeFunction,
 } from './protocol.js'
 import { Worker } from './worker.js'
-
-/** Listens on a port, turning EADDRINUSE into one sentence. */
-export function listen(server: Server, port: number, host: string, what: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      server.off('listening', onListening)
-      if (err.code === 'EADDRINUSE') reject(new Error(`port ${port} (${what}) is already in use on ${host}`))
-      else if (err.code === 'EACCES') reject(new Error(`port ${port} (${what}) on ${host} needs more privileges`))
-      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
-        reject(new Error(`host ${host} (${what}) is not an address of this machine`))
-      else reject(err)
-    }
-    const onListening = () => {
-      server.off('error', onError)
-      resolve(server.address() as AddressInfo)
-    }
-    server.once('error', onError)
-    server.once('listening', onListening)
-    server.listen(port, host)
-  })
-}
-
-export function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host
-}
 
 export class BridgeModule implements EngineModule {
   readonly name = 'bridge'
@@ -64,6 +39,8 @@ export class BridgeModule implements EngineModule {
     })
     this.wss = new WebSocketServer({ server: this.http, maxPayload: bridge.maxPayload, perMessageDeflate: false })
     this.wss.on('connection', (socket, req) => this.accept(socket, req))
+    // The HTTP server's listen errors reach `listen()` below; ws re-emits them here as well.
+    this.wss.on('error', () => {})
     const addr = await listen(this.http, port, host, 'bridge')
     this.address = `ws://${hostForUrl(host)}:${addr.port}`
     this.heartbeat = setInterval(() => this.beat(), bridge.heartbeatMs)

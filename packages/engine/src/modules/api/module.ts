@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { ApiOptions } from '../../config.js'
+import { hostForUrl, listen } from '../../net.js'
 import { RawJson } from '../../protocol.js'
 import type { EngineApi, EngineModule } from '../types.js'
 import { checkJsonBody, isJsonContentType } from './body.js'
@@ -71,28 +72,12 @@ export class ApiModule implements EngineModule {
     server.on('request', (req: ApiIncomingMessage, res: ServerResponse) => this.onRequest(req, res))
     server.on('checkContinue', (req: ApiIncomingMessage, res: ServerResponse) => this.onCheckContinue(req, res))
     server.on('clientError', onClientError)
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        server.close()
-        reject(
-          new Error(
-            err.code === 'EADDRINUSE'
-              ? `port ${this.options.port} (api) is already in use on ${host}`
-              : `cannot listen on ${host}:${this.options.port} (api): ${err.code ?? err.message}`,
-          ),
-        )
-      }
-      server.once('error', onError)
-      server.listen(this.options.port, host, () => {
-        server.off('error', onError)
-        resolve()
-      })
-    })
+    await listen(server, this.options.port, host, 'api')
     server.on('error', (err) => engine.log.error(`api: server error: ${err.message}`))
     this.server = server
     const addr = server.address()
     const port = typeof addr === 'object' && addr !== null ? addr.port : this.options.port
-    this.address = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    this.address = `http://${hostForUrl(host)}:${port}`
     engine.registerTriggerType(
       'api',
       {

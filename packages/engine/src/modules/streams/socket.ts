@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { type WebSocket, WebSocketServer } from 'ws'
+import { listen } from '../../net.js'
 import { encodeServerMessage, type JoinData, parseClientMessage, type ServerEvent } from './messages.js'
 
 /** A client's outbound bytes not yet written to the kernel, above which it is dropped. */
@@ -120,13 +121,7 @@ export class StreamSocketServer {
     http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head))
     this.http = http
     this.wss = wss
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject)
-      http.listen(this.options.port, this.options.host, () => {
-        http.off('error', reject)
-        resolve()
-      })
-    })
+    await listen(http, this.options.port, this.options.host, 'streams')
     const tick = Math.max(20, Math.min(1000, Math.floor(this.options.slowClientMs / 4)))
     this.timer = setInterval(() => this.sweep(), tick)
     this.timer.unref()

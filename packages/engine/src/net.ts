@@ -1,0 +1,28 @@
+/** Listening on ports, with failures told in one sentence. */
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** Listens on a port, turning EADDRINUSE into one sentence. */
+export function listen(server: Server, port: number, host: string, what: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening)
+      if (err.code === 'EADDRINUSE') reject(new Error(`port ${port} (${what}) is already in use on ${host}`))
+      else if (err.code === 'EACCES') reject(new Error(`port ${port} (${what}) on ${host} needs more privileges`))
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+        reject(new Error(`host ${host} (${what}) is not an address of this machine`))
+      else reject(err)
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      resolve(server.address() as AddressInfo)
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(port, host)
+  })
+}
+
+export function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
+}
