@@ -62,6 +62,9 @@ export async function runApi(
     const errorId = randomUUID()
     const e = err instanceof Error ? err : new Error(String(err))
     ctx.logger.error(`step ${ctx.step} failed (error_id ${errorId}): ${e.stack ?? e.message}`, { error_id: errorId })
-    return { status: 500, body: { error: 'internal_error', error_id: errorId } }
+    return {
+      status: 500,
+      body: { error: 'internal_error', message: 'the request could not be handled', error_id: errorId },
+    }
   }
 }

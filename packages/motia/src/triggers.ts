@@ -112,11 +112,12 @@ export function engineTrigger(trigger: Trigger): { trigger_type: string; config:
 }
 
 /**
- * `ctx.trigger`: the declared trigger's fields with its index. The engine's metadata (absent on
- * a direct call) adds nothing Motia needs, since the step config is the source of truth.
+ * `ctx.trigger`: the declared trigger's fields with its index (the step config is the source
+ * of truth, so a direct call gets the same), plus the engine's trigger `id` when a trigger ran it.
  */
-export function triggerMetadata(trigger: Trigger, index: number, _engine?: TriggerMeta): TriggerMetadata {
+export function triggerMetadata(trigger: Trigger, index: number, engine?: TriggerMeta): TriggerMetadata {
   const meta: TriggerMetadata = { type: trigger.type, index }
+  if (typeof engine?.id === 'string') meta.id = engine.id
   switch (trigger.type) {
     case 'api':
       meta.path = trigger.path

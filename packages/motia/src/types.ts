@@ -98,6 +98,8 @@ export interface TriggerMetadata {
   type: TriggerType
   /** The trigger's position in `config.triggers`. */
   index: number
+  /** The engine's id of the trigger that caused the call (absent on a direct call). */
+  id?: string
   path?: string
   method?: string
   topic?: string
