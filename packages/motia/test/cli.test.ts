@@ -3,11 +3,11 @@
  * `dev` starts its own engine when none answers, then serves the scaffold at once.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { eventually, repoRoot } from '@iii-dev/testkit'
+import { eventually, repoRoot, startEngine } from '@iii-dev/testkit'
 import { freePort, http, startMotia } from './helpers.ts'
 
 test('motia create scaffolds a project that motia dev runs at once, starting its own engine', async (t) => {
@@ -62,4 +62,21 @@ test('motia create refuses a directory that is not empty', async (t) => {
   await create.waitFor('already exists and is not empty')
   if (create.proc.exitCode === null) await new Promise((r) => create.proc.once('exit', r))
   assert.equal(create.proc.exitCode, 1)
+})
+
+test('motia start refuses a project with a step it cannot load, naming the file and the field', async (t) => {
+  const engine = await startEngine(t)
+  const dir = mkdtempSync(join(tmpdir(), 'motia-broken-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  mkdirSync(join(dir, 'steps'))
+  writeFileSync(
+    join(dir, 'steps/bad.step.ts'),
+    "export const config = { name: 'Bad', triggers: [{ type: 'api', path: 'no-slash', method: 'GET' }] }\n" +
+      'export const handler = async () => ({ status: 200 })\n',
+  )
+  const start = startMotia(t, ['start', dir], { III_BRIDGE_URL: engine.bridgeUrl })
+  await start.waitFor('1 file(s) could not be loaded')
+  if (start.proc.exitCode === null) await new Promise((r) => start.proc.once('exit', r))
+  assert.equal(start.proc.exitCode, 1)
+  assert.match(start.output(), /steps\/bad\.step\.ts: config\.triggers\[0\]\.path must start with "\/"/)
 })
