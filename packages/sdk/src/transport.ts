@@ -3,6 +3,7 @@
  * with exponential backoff and full jitter, and that detects a half-open connection with
  * WebSocket pings. It knows nothing about frames; the bridge gives it text and gets text back.
  */
+import type { Socket } from 'node:net'
 import WebSocket from 'ws'
 import { type Logger, redactUrl } from './logger.js'
 
@@ -70,6 +71,7 @@ export class ReconnectingSocket {
   send(text: string): boolean {
     const ws = this.ws
     if (ws === undefined || ws.readyState !== WebSocket.OPEN) return false
+    batchWrites(ws)
     ws.send(text)
     return true
   }
@@ -181,4 +183,19 @@ export class ReconnectingSocket {
     clearInterval(this.pingTimer)
     this.pingTimer = undefined
   }
+}
+
+/**
+ * Holds the socket's writes until the end of the current event-loop turn, so the frames sent
+ * in one turn (a burst of calls, a registration replay) leave in one system call.
+ */
+function batchWrites(ws: WebSocket): void {
+  const raw = (ws as unknown as { _socket?: Socket })._socket
+  if (raw === undefined || raw.writableCorked > 0) return
+  raw.cork()
+  process.nextTick(uncork, raw)
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork()
 }
