@@ -182,6 +182,7 @@ export class BridgeModule implements EngineModule {
       baggage: frame.baggage,
       timeoutMs: frame.timeout_ms,
       workerId: worker.id,
+      raw: true,
     })
     if (id === undefined) {
       call.catch((err) => this.engine.log.debug(`fire-and-forget call to ${path} failed: ${toWireError(err).message}`))

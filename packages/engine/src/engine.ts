@@ -191,7 +191,7 @@ export class Engine implements EngineApi {
   async invoke(path: string, data: unknown, opts: InvokeOptions = {}): Promise<unknown> {
     if (opts.trigger !== undefined) {
       const conditions = this.conditions.get(path)
-      if (conditions !== undefined) {
+      if (conditions !== undefined && this.functions.has(path)) {
         for (const c of conditions.slice()) {
           if ((await this.call(c.path, data, opts)) === false) {
             throw new IIIError(ErrorCode.ConditionFailed, `condition ${c.path} returned false`)
@@ -199,7 +199,8 @@ export class Engine implements EngineApi {
         }
       }
     }
-    return this.call(path, data, opts)
+    const result = await this.call(path, data, opts)
+    return result instanceof RawJson && !opts.raw ? result.parse() : result
   }
 
   private call(path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {

@@ -179,6 +179,26 @@ describe('bridge protocol', () => {
     assert.equal((await good.call('echo', 'still here')).result, 'still here')
   })
 
+  test('a 1 MB payload and a 1 MB result pass through the engine unchanged', async (t) => {
+    const engine = await startEngine(t)
+    const a = await RawClient.connect(t, engine.bridgeUrl)
+    const b = await RawClient.connect(t, engine.bridgeUrl)
+    const payload = {
+      text: 'quote " backslash \\ brackets ] } unicode ✓',
+      items: Array.from({ length: 16_000 }, (_, i) => ({ id: i, name: `n${i}`, v: [i, null, true, { x: i / 3 - 7 }] })),
+    }
+    assert.ok(JSON.stringify(payload).length > 1_000_000)
+    b.register('big.mirror', (d) => ({ got: d.items.length, back: d }))
+    await sleep(50)
+    const answer = await a.call('big.mirror', payload)
+    assert.equal(answer.result.got, 16_000)
+    // Compared as text: a failing deepEqual on 1 MB would spend minutes printing its diff.
+    assert.ok(JSON.stringify(answer.result.back) === JSON.stringify(payload), 'the payload came back changed')
+    // A large payload to a built-in function is parsed for it.
+    const emitted = await a.call('emit', { topic: 'nobody', data: payload })
+    assert.equal(emitted.result, null)
+  })
+
   test('R12: a frame over the cap closes the socket with 1009 at once', async (t) => {
     const engine = await startEngine(t, { config: 'bridge:\n  max_payload: 65536\n' })
     const c = await RawClient.connect(t, engine.bridgeUrl)

@@ -5,7 +5,7 @@
  */
 import type { EngineOptions } from '../config.js'
 import type { Logger } from '../log.js'
-import type { JsonObject, TriggerMeta } from '../protocol.js'
+import type { JsonObject, RawJson, TriggerMeta } from '../protocol.js'
 
 /** A registered trigger as modules see it. */
 export interface TriggerRecord {
@@ -52,6 +52,8 @@ export interface InvokeOptions {
   /** Overrides the engine's default invocation timeout for this call. */
   timeoutMs?: number
   workerId?: string
+  /** Resolve with a large result as {@link RawJson} text instead of parsing it (for forwarding). */
+  raw?: boolean
 }
 
 export interface EngineApi {
