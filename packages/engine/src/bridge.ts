@@ -153,6 +153,8 @@ export class BridgeModule implements EngineModule {
       }
       case 'registercondition':
         return engine.addCondition(frame.function_path, frame.condition_function_path, worker.id)
+      case 'unregistercondition':
+        return engine.removeCondition(frame.function_path, frame.condition_function_path, worker.id)
       case 'registertriggertype':
         return engine.addWorkerTriggerType(worker, frame.id, frame.description)
       case 'unregistertriggertype':

@@ -406,6 +406,14 @@ export class Engine implements EngineApi {
     if (!list.some((c) => c.path === conditionPath && c.owner === owner)) list.push({ path: conditionPath, owner })
   }
 
+  removeCondition(path: string, conditionPath: string, owner: string | null): void {
+    const list = this.conditions.get(path)
+    if (list === undefined) return
+    const kept = list.filter((c) => !(c.path === conditionPath && c.owner === owner))
+    if (kept.length === 0) this.conditions.delete(path)
+    else this.conditions.set(path, kept)
+  }
+
   // ---- workers ---------------------------------------------------------------------------
 
   addWorker(create: (id: string) => Worker): Worker {

@@ -47,6 +47,11 @@ export interface RegisterCondition {
   function_path: string
   condition_function_path: string
 }
+export interface UnregisterCondition {
+  type: 'unregistercondition'
+  function_path: string
+  condition_function_path: string
+}
 export interface RegisterTriggerType {
   type: 'registertriggertype'
   id: string
@@ -113,6 +118,7 @@ export type Frame =
   | RegisterTrigger
   | UnregisterTrigger
   | RegisterCondition
+  | UnregisterCondition
   | RegisterTriggerType
   | UnregisterTriggerType
   | TriggerRegistrationResult
@@ -145,6 +151,7 @@ const frameSpecs: Record<FrameType, FrameSpec> = {
   },
   unregistertrigger: { required: { id: 'string' }, optional: { trigger_type: 'string' } },
   registercondition: { required: { function_path: 'string', condition_function_path: 'string' }, optional: {} },
+  unregistercondition: { required: { function_path: 'string', condition_function_path: 'string' }, optional: {} },
   registertriggertype: { required: { id: 'string' }, optional: { description: 'string' } },
   unregistertriggertype: { required: { id: 'string' }, optional: {} },
   triggerregistrationresult: {

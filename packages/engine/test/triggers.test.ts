@@ -132,6 +132,12 @@ describe('conditions', () => {
     // A worker-fired call carrying trigger metadata runs them.
     const fired = await w.call('big.order', { amount: 1 }, { trigger: { type: 'custom', id: 'x' } })
     assert.equal(fired.error.code, 'condition_failed')
+    // Unbinding the first condition lets the call through.
+    w.send({ type: 'unregistercondition', function_path: 'big.order', condition_function_path: 'cond.amount' })
+    await sleep(50)
+    const unbound = await w.call('big.order', { amount: 1 }, { trigger: { type: 'custom', id: 'x' } })
+    assert.equal(unbound.error, undefined)
+    assert.equal(order.at(-1), 'second')
   })
 })
 
