@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { repoRoot } from '@iii-dev/testkit'
-import { decodeFrame, encodeInvoke, encodeResult, LARGE_FRAME, RawJson, scanEnvelope } from '../src/protocol.ts'
+import { scanEnvelope } from '../src/envelope.ts'
+import { decodeFrame, encodeInvoke, encodeResult, LARGE_FRAME, RawJson } from '../src/protocol.ts'
 
 const vectors = JSON.parse(readFileSync(join(repoRoot, 'protocol/vectors.json'), 'utf8'))
 
