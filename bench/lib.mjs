@@ -1,5 +1,7 @@
 // Shared benchmark helpers: processes, statistics, machine facts, reports.
 import { execSync, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer as createNetServer } from 'node:net'
 import { cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,12 +10,31 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const engineCli = join(root, 'packages/engine/dist/cli.js')
 const live = new Set()
 
-/** Spawns a node script (optionally pinned to CPUs with taskset) and resolves once it printed `readyText`. */
-export function startProcess(script, args = [], { env = {}, readyText = 'ready', cpu, timeoutMs = 15_000 } = {}) {
-  const nodeArgs = [script, ...args]
-  const command = cpu === undefined ? process.execPath : 'taskset'
-  const argv = cpu === undefined ? nodeArgs : ['-c', String(cpu), process.execPath, ...nodeArgs]
-  const proc = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: root })
+/**
+ * The command line that runs `node <nodeArgs>`, pinned to `cpu` with taskset when given, and
+ * with the open-files limit raised as far as the hard limit allows when `manyFiles` is set
+ * (through `bash -c 'ulimit -n ...; exec ...'`, so the pid stays the node process's).
+ */
+export function nodeCommand(nodeArgs, { cpu, manyFiles = false } = {}) {
+  const argv = cpu === undefined ? [process.execPath, ...nodeArgs] : ['taskset', '-c', String(cpu), process.execPath, ...nodeArgs]
+  if (!manyFiles) return { command: argv[0], args: argv.slice(1) }
+  const quoted = argv.map((a) => `'${String(a).replaceAll("'", "'\\''")}'`).join(' ')
+  return { command: 'bash', args: ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${quoted}`] }
+}
+
+/**
+ * Spawns a node script (optionally pinned to CPUs with taskset) and resolves once it printed
+ * `readyText`. With `ipc: true` the result has `request(msg)`: it sends `{id, ...msg}` over the
+ * IPC channel and resolves with the child's answer carrying the same id (`{id, error}` rejects).
+ */
+export function startProcess(
+  script,
+  args = [],
+  { env = {}, readyText = 'ready', cpu, timeoutMs = 15_000, ipc = false, manyFiles = false } = {},
+) {
+  const { command, args: argv } = nodeCommand([script, ...args], { cpu, manyFiles })
+  const stdio = ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe']
+  const proc = spawn(command, argv, { env: { ...process.env, ...env }, stdio, cwd: root })
   live.add(proc)
   proc.on('exit', () => live.delete(proc))
   let out = ''
@@ -21,12 +42,34 @@ export function startProcess(script, args = [], { env = {}, readyText = 'ready',
   proc.stderr.setEncoding('utf8')
   proc.stdout.on('data', (d) => (out += d))
   proc.stderr.on('data', (d) => (out += d))
+  const waiting = new Map()
+  let nextId = 1
+  if (ipc) {
+    proc.on('message', (m) => {
+      const w = waiting.get(m.id)
+      if (w === undefined) return
+      waiting.delete(m.id)
+      if (m.error) w.reject(new Error(`${script}: ${m.error}`))
+      else w.resolve(m)
+    })
+    proc.on('exit', (code) => {
+      for (const w of waiting.values()) w.reject(new Error(`${script} exited with ${code}:\n${out}`))
+      waiting.clear()
+    })
+  }
+  const request = (msg) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++
+      waiting.set(id, { resolve, reject })
+      proc.send({ id, ...msg })
+    })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} not ready:\n${out}`)), timeoutMs)
     const check = () => {
       if (!out.includes(readyText)) return
       clearTimeout(timer)
-      resolve({ proc, output: () => out, stop: () => stopProcess(proc) })
+      proc.stdout.off('data', check)
+      resolve({ proc, pid: proc.pid, output: () => out, stop: () => stopProcess(proc), request })
     }
     proc.stdout.on('data', check)
     proc.on('exit', (code) => {
@@ -34,6 +77,113 @@ export function startProcess(script, args = [], { env = {}, readyText = 'ready',
       reject(new Error(`${script} exited with ${code}:\n${out}`))
     })
   })
+}
+
+/**
+ * Answers a coordinator's IPC requests in a child started with `ipc: true`: `handlers[msg.cmd]`
+ * gets the message and its (awaited) result is sent back with the same id.
+ */
+export function serveIpc(handlers) {
+  process.on('message', async (msg) => {
+    try {
+      const handler = handlers[msg.cmd]
+      if (handler === undefined) throw new Error(`unknown command ${msg.cmd}`)
+      process.send({ id: msg.id, ...((await handler(msg)) ?? {}) })
+    } catch (err) {
+      process.send({ id: msg.id, error: err instanceof Error ? err.message : String(err) })
+    }
+  })
+  process.on('disconnect', () => process.exit(0))
+}
+
+/** Resident set size of a process, in KiB (Linux). */
+export function rssKb(pid) {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`)
+  return Number(m[1])
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux). */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // clock ticks: 100 per second
+}
+
+/**
+ * Waits until a process is idle (less than 5% of a CPU over 200 ms) or `capMs` passed;
+ * resolves with {ms, cpu_ms}: how long it stayed busy and the CPU time it used meanwhile.
+ */
+export async function untilIdle(pid, capMs) {
+  const t0 = performance.now()
+  const c0 = cpuMs(pid)
+  let last = c0
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200))
+    const c = cpuMs(pid)
+    const elapsed = performance.now() - t0
+    if (c - last < 10 || elapsed >= capMs) return { ms: c - last < 10 ? elapsed - 200 : elapsed, cpu_ms: c - c0 }
+    last = c
+  }
+}
+
+/** A TCP port that was free a moment ago (for servers that cannot listen on port 0, like redis-server). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Starts a real redis-server (no persistence) on a free port as a child process; resolves
+ * with `{url, port, stop}`. Fails with one sentence when redis-server is not installed.
+ */
+export async function startRedis({ cpu } = {}) {
+  let bin
+  try {
+    bin = execSync('command -v redis-server', { shell: '/bin/sh', stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim()
+  } catch {
+    throw new Error('redis-server is not installed (Debian: apt-get install -y redis-server)')
+  }
+  const port = await freePort()
+  const argv = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']
+  const command = cpu === undefined ? bin : 'taskset'
+  const args = cpu === undefined ? argv : ['-c', String(cpu), bin, ...argv]
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  live.add(proc)
+  proc.on('exit', () => live.delete(proc))
+  let out = ''
+  proc.stdout.on('data', (d) => (out += d))
+  proc.stderr.on('data', (d) => (out += d))
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server not ready:\n${out}`)), 10_000)
+    proc.stdout.on('data', () => {
+      if (out.includes('Ready to accept connections')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    proc.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`redis-server exited with ${code}:\n${out}`))
+    })
+  })
+  return { url: `redis://127.0.0.1:${port}`, port, pid: proc.pid, stop: () => stopProcess(proc) }
+}
+
+/** Writes `text` to a file under bench/results/tmp and returns its path (engine configs). */
+export function tmpFile(name, text) {
+  const dir = join(root, 'bench/results/tmp')
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
 }
 
 export function stopProcess(proc) {
@@ -51,7 +201,7 @@ export function stopAll() {
 process.on('exit', stopAll)
 
 /** Starts the engine on ephemeral ports; resolves with its addresses. */
-export async function startEngine({ cpu, config } = {}) {
+export async function startEngine({ cpu, config, dataDir, manyFiles = false } = {}) {
   const args = [
     '--port',
     '0',
@@ -60,20 +210,19 @@ export async function startEngine({ cpu, config } = {}) {
     '--streams-port',
     '0',
     '--data-dir',
-    join(root, 'bench/results/tmp/data'),
+    dataDir ?? join(root, 'bench/results/tmp/data'),
     '--log-level',
     'warn',
   ]
   if (config) args.push('--config', config)
-  const p = await startProcess(engineCli, args, { readyText: 'iii engine ready', cpu })
+  const p = await startProcess(engineCli, args, { readyText: 'iii engine ready', cpu, manyFiles })
   const addr = (name) => p.output().match(new RegExp(`^\\s+${name}\\s+(\\S+)$`, 'm'))?.[1]
   return { ...p, bridgeUrl: addr('bridge'), apiUrl: addr('api'), streamsUrl: addr('streams') }
 }
 
 /** Runs a node script to completion and parses the last line of its stdout as JSON. */
-export function runJson(script, args = [], { env = {}, cpu } = {}) {
-  const command = cpu === undefined ? process.execPath : 'taskset'
-  const argv = cpu === undefined ? [script, ...args] : ['-c', String(cpu), process.execPath, script, ...args]
+export function runJson(script, args = [], { env = {}, cpu, manyFiles = false } = {}) {
+  const { command, args: argv } = nodeCommand([script, ...args], { cpu, manyFiles })
   return new Promise((resolve, reject) => {
     const proc = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: root })
     live.add(proc)

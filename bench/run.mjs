@@ -8,9 +8,15 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { b1 } from './b1-http.mjs'
 import { b2 } from './b2-invoke.mjs'
+import { b3 } from './b3-fanout.mjs'
+import { b4 } from './b4-state.mjs'
+import { b5 } from './b5-cron.mjs'
+import { b6 } from './b6-workers.mjs'
+import { b7 } from './b7-coldstart.mjs'
 import { fmt, machineFacts, root, stopAll } from './lib.mjs'
+import { scalingTables } from './scaling.mjs'
 
-const scenarios = { B1: b1, B2: b2 }
+const scenarios = { B1: b1, B2: b2, B3: b3, B4: b4, B5: b5, B6: b6, B7: b7 }
 const { values } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
@@ -32,16 +38,44 @@ const selected = (values.only ?? Object.keys(scenarios).join(',')).split(',')
 const outDir = values.out ?? join(root, smoke ? 'bench/results/tmp' : 'bench/results')
 mkdirSync(outDir, { recursive: true })
 
-const report = { machine: machineFacts(), options: opts, scenarios: [] }
+const report = { machine: machineFacts(), options: opts, scenarios: [], failures: [] }
+const started = Date.now()
 try {
   for (const id of selected) {
     const run = scenarios[id]
     if (!run) throw new Error(`unknown scenario ${id}; known: ${Object.keys(scenarios).join(', ')}`)
     console.error(`running ${id} ...`)
-    report.scenarios.push(await run(opts))
+    const t0 = Date.now()
+    try {
+      const result = await run(opts)
+      result.seconds = (Date.now() - t0) / 1000
+      report.scenarios.push(result)
+      report.failures.push(...(result.failures ?? []))
+    } catch (err) {
+      // A scenario that saw the system misbehave (or could not run) fails the whole run, but
+      // the others still run and the report still shows what they measured.
+      console.error(`${id} failed: ${err.stack ?? err}`)
+      report.failures.push(`${id}: ${err.message}`)
+      stopAll()
+    }
   }
 } finally {
   stopAll()
+}
+report.seconds = (Date.now() - started) / 1000
+
+/** A stat cell: the median and the spread over rounds, with digits that suit the size. */
+const cell = (v) => {
+  if (v === null || v === undefined) return ''
+  if (typeof v !== 'object') return typeof v === 'number' ? fmtNum(v) : String(v)
+  return v.rounds > 1 ? `${fmtNum(v.median)} (${fmtNum(v.min)}–${fmtNum(v.max)})` : fmtNum(v.median)
+}
+const fmtNum = (n) => (Number.isInteger(n) ? String(n) : fmt(n, Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2))
+
+function table(rows) {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+  const head = keys.map((k) => (rows.some((r) => typeof r[k] === 'object' && r[k]?.rounds > 1) ? `${k} median (min–max)` : k))
+  return [`| ${head.join(' | ')} |`, `|${keys.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${keys.map((k) => cell(r[k])).join(' | ')} |`)]
 }
 
 const md = [
@@ -53,26 +87,33 @@ md.push(
   `Machine: ${report.machine.cores} cores (${report.machine.cpu_model}), ${report.machine.memory_gib} GiB, Node ${report.machine.node}.`,
 )
 md.push(
-  `Rounds: ${opts.rounds} x ${opts.durationMs} ms, alternating baseline and candidate; load generator ${opts.pin ? 'pinned to CPU 1, systems under test to CPU 0' : 'not pinned'}.`,
+  `Rounds: ${opts.rounds} x ${opts.durationMs} ms, alternating baseline and candidate; load generator ${opts.pin ? 'pinned to CPU 1, systems under test to CPU 0' : 'not pinned'}. Took ${Math.round(report.seconds)} s.`,
   '',
 )
+if (report.failures.length > 0) {
+  md.push('## FAILURES', '', ...report.failures.map((f) => `- ${f}`), '')
+}
 for (const s of report.scenarios) {
-  md.push(`## ${s.id}: ${s.title}`, '', '| target | ratio | goal | met |', '|---|---|---|---|')
+  md.push(`## ${s.id}: ${s.title}`, '', '| target | value | goal | met |', '|---|---|---|---|')
   for (const t of s.targets)
     md.push(`| ${t.name} | ${fmt(t.ratio)} | ${t.target} | ${t.met === null ? '—' : t.met ? 'yes' : '**no**'} |`)
   md.push('')
-  const keys = Object.keys(s.rows[0]).filter((k) => typeof s.rows[0][k] !== 'object')
-  const stats = Object.keys(s.rows[0]).filter((k) => typeof s.rows[0][k] === 'object')
-  md.push(`| ${[...keys, ...stats.map((k) => `${k} median (min–max)`)].join(' | ')} |`)
-  md.push(`|${[...keys, ...stats].map(() => '---').join('|')}|`)
-  for (const r of s.rows) {
-    md.push(
-      `| ${[...keys.map((k) => r[k]), ...stats.map((k) => `${fmt(r[k].median, 0)} (${fmt(r[k].min, 0)}–${fmt(r[k].max, 0)})`)].join(' | ')} |`,
-    )
+  for (const t of s.tables ?? [{ rows: s.rows }]) {
+    if (t.title) md.push(`${t.title}:`, '')
+    md.push(...table(t.rows), '')
   }
-  md.push('')
+}
+const scaling = scalingTables(report.scenarios)
+if (scaling.length > 0) {
+  md.push('## Scaling: how cost grows', '')
+  md.push('Medians from the sections above, one table per dimension; ratio = iii / baseline.', '')
+  for (const t of scaling) md.push(`${t.title}:`, '', ...table(t.rows), '')
 }
 writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`)
 writeFileSync(join(outDir, 'report.md'), `${md.join('\n')}\n`)
 console.log(md.join('\n'))
 console.error(`report written to ${outDir}/report.{json,md}`)
+if (report.failures.length > 0) {
+  console.error(`FAILED: ${report.failures.join('; ')}`)
+  process.exit(1)
+}

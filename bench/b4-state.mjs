@@ -1,0 +1,79 @@
+// B4: `state.get / set / update(increment)` through the engine from an SDK client, with the
+// default `sqlite` adapter and with `memory`, against Redis GET / SET / INCR (a real
+// redis-server, no persistence) from the same client machine with ioredis. The `incr` cases
+// hit one key from every lane and must end exact (the load process checks it).
+import { join } from 'node:path'
+import { root, runJson, startEngine, startRedis, summarize, tmpFile } from './lib.mjs'
+
+const OPS = [
+  { op: 'get', redis: 'GET' },
+  { op: 'set', redis: 'SET' },
+  { op: 'incr', redis: 'INCR' },
+]
+
+export async function b4({ rounds, durationMs, smoke, pin }) {
+  const cpuSut = pin ? 0 : undefined
+  const cpuLoad = pin ? 1 : undefined
+  const concurrency = smoke ? [1, 64] : [1, 8, 64]
+  const cases = concurrency.flatMap((c) => OPS.map(({ op }) => `${op}@${c}`)).join(',')
+  const memoryConfig = tmpFile('b4-memory.yaml', 'modules:\n  state:\n    adapter: memory\n')
+  const systems = {}
+  const samples = {}
+  try {
+    const redis = await startRedis({ cpu: cpuSut })
+    systems.redis = { url: redis.url, stop: redis.stop }
+    const sqlite = await startEngine({ cpu: cpuSut, dataDir: join(root, `bench/results/tmp/data-b4-${process.pid}`) })
+    systems.iii_sqlite = { url: sqlite.bridgeUrl, stop: sqlite.stop }
+    const memory = await startEngine({ cpu: cpuSut, config: memoryConfig })
+    systems.iii_memory = { url: memory.bridgeUrl, stop: memory.stop }
+    for (let round = 0; round < rounds; round++) {
+      const order = Object.keys(systems)
+      if (round % 2 === 1) order.reverse()
+      for (const name of order) {
+        const system = name === 'redis' ? 'redis' : 'iii'
+        const results = await runJson(
+          join(root, 'bench/load/state-load.mjs'),
+          [system, systems[name].url, cases, String(durationMs), smoke ? '100' : '300'],
+          { cpu: cpuLoad },
+        )
+        for (const r of results) {
+          const key = `${name}@${r.op}@${r.c}`
+          samples[key] ??= { per_s: [], p50_us: [], p99_us: [] }
+          samples[key].per_s.push(r.per_s)
+          samples[key].p50_us.push(r.p50_us)
+          samples[key].p99_us.push(r.p99_us)
+        }
+      }
+    }
+  } finally {
+    for (const s of Object.values(systems)) await s.stop()
+  }
+  const rows = Object.entries(samples).map(([key, s]) => {
+    const [system, op, c] = key.split('@')
+    const opName = system === 'redis' ? OPS.find((o) => o.op === op).redis : op === 'incr' ? 'update(increment)' : op
+    return {
+      system,
+      op: opName,
+      concurrency: Number(c),
+      per_s: summarize(s.per_s),
+      p50_us: summarize(s.p50_us),
+      p99_us: summarize(s.p99_us),
+    }
+  })
+  const get = (system, op, c) =>
+    rows.find((r) => r.system === system && r.concurrency === c && key(r.op) === op)
+  const key = (opName) => OPS.find((o) => o.redis === opName)?.op ?? (opName === 'update(increment)' ? 'incr' : opName)
+  const targets = []
+  for (const adapter of ['iii_sqlite', 'iii_memory']) {
+    for (const { op, redis } of OPS) {
+      const r = get(adapter, op, 1).p50_us.median / get('redis', op, 1).p50_us.median
+      targets.push({ name: `${adapter} ${op} p50 at c=1 vs Redis ${redis}`, ratio: r, target: '<= 1.3', met: r <= 1.3 })
+    }
+    for (const { op, redis } of OPS) {
+      const r = get(adapter, op, 64).per_s.median / get('redis', op, 64).per_s.median
+      targets.push({ name: `${adapter} ${op} throughput at c=64 vs Redis ${redis}`, ratio: r, target: '>= 0.7', met: r >= 0.7 })
+    }
+  }
+  targets.push({ name: '64 concurrent increments of one key end exact (every system, every round)', ratio: 1, target: 'exact', met: true })
+  return { id: 'B4', title: 'state through the engine vs Redis', rows, targets }
+}
