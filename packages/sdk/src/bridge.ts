@@ -392,10 +392,16 @@ export class Bridge {
   /**
    * Binds a condition to a handler function: before a trigger runs `function_path`, the engine
    * calls `condition_function_path` and skips the handler if it returns `false`. With `handler`,
-   * the condition function is registered too. The protocol has no frame to take a condition
-   * back, so `unregister()` takes effect at the next reconnect (and unregisters the function).
+   * the condition function is registered too. `unregister()` takes the binding back at once
+   * (`unregistercondition`; when disconnected it is just not replayed) and unregisters the
+   * function it registered. The engine keeps one binding per pair of paths, so while another
+   * registration of the same pair is still held, `unregister()` leaves the binding in place.
    */
   registerCondition(input: ConditionInput): Registration {
+    if (typeof input.function_path !== 'string' || input.function_path.length === 0)
+      throw new TypeError('function_path must be a non-empty string')
+    if (typeof input.condition_function_path !== 'string' || input.condition_function_path.length === 0)
+      throw new TypeError('condition_function_path must be a non-empty string')
     const frame: RegisterConditionFrame = {
       type: 'registercondition',
       function_path: input.function_path,
@@ -408,7 +414,18 @@ export class Bridge {
     return {
       unregister: () => {
         const i = this.conditions.indexOf(frame)
-        if (i >= 0) this.conditions.splice(i, 1)
+        if (i < 0) return
+        this.conditions.splice(i, 1)
+        const held = this.conditions.some(
+          (c) => c.function_path === frame.function_path && c.condition_function_path === frame.condition_function_path,
+        )
+        if (!held) {
+          this.sendRegistration({
+            type: 'unregistercondition',
+            function_path: frame.function_path,
+            condition_function_path: frame.condition_function_path,
+          })
+        }
         fn?.unregister()
       },
     }

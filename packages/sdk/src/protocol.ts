@@ -47,6 +47,11 @@ export interface RegisterConditionFrame {
   function_path: string
   condition_function_path: string
 }
+export interface UnregisterConditionFrame {
+  type: 'unregistercondition'
+  function_path: string
+  condition_function_path: string
+}
 export interface RegisterTriggerTypeFrame {
   type: 'registertriggertype'
   id: string
@@ -114,6 +119,7 @@ export type Frame =
   | RegisterTriggerFrame
   | UnregisterTriggerFrame
   | RegisterConditionFrame
+  | UnregisterConditionFrame
   | RegisterTriggerTypeFrame
   | UnregisterTriggerTypeFrame
   | TriggerRegistrationResultFrame
@@ -145,6 +151,7 @@ const frameSpecs: Record<FrameType, FrameSpec> = {
   },
   unregistertrigger: { required: { id: 'string' }, optional: { trigger_type: 'string' } },
   registercondition: { required: { function_path: 'string', condition_function_path: 'string' }, optional: {} },
+  unregistercondition: { required: { function_path: 'string', condition_function_path: 'string' }, optional: {} },
   registertriggertype: { required: { id: 'string' }, optional: { description: 'string' } },
   unregistertriggertype: { required: { id: 'string' }, optional: {} },
   triggerregistrationresult: {

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test'
 import { eventually, repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
 import { createHooks, type InvocationContext } from '../src/index.ts'
 import type { ErrorFrame } from '../src/protocol.ts'
-import { connectBridge, sleep, waitForFunctions } from './helpers.ts'
+import { connectBridge, freePort, sleep, waitForFunctions } from './helpers.ts'
 
 const tickerWorker = join(repoRoot, 'packages/sdk/test/fixtures/ticker-worker.ts')
 
@@ -87,6 +87,58 @@ describe('triggers', () => {
     // a direct call runs no conditions
     await bridge.invokeFunction('orders.big', { amount: 1 })
     assert.deepEqual(handled, [50, 1])
+  })
+
+  test('unregister() of a condition takes the binding back: a blocked event handler runs', async (t) => {
+    const port = await freePort()
+    const engine1 = await startEngine(t, { ports: { bridge: port } })
+    const bridge = await connectBridge(t, engine1.bridgeUrl, { reconnectInitialDelayMs: 50, reconnectMaxDelayMs: 200 })
+    const handled: number[] = []
+    const checked: number[] = []
+    bridge.registerFunction({ function_path: 'gate.handle', handler: (d: { n: number }) => void handled.push(d.n) })
+    // the condition function stays registered (it is not given to registerCondition), so only
+    // the binding decides whether the engine still calls it
+    bridge.registerFunction({
+      function_path: 'gate.closed',
+      handler: (d: { n: number }) => {
+        checked.push(d.n)
+        return false
+      },
+    })
+    const bind = () =>
+      bridge.registerCondition({ function_path: 'gate.handle', condition_function_path: 'gate.closed' })
+    const condition = bind()
+    // the same pair twice: the engine keeps one binding, held until both are taken back
+    const twin = bind()
+    bridge.registerTrigger({ trigger_type: 'event', function_path: 'gate.handle', config: { topic: 'gate' } })
+    await waitForFunctions(bridge, 'gate.handle', 'gate.closed')
+
+    await bridge.emit('gate', { n: 1 })
+    await eventually(() => checked.includes(1))
+    twin.unregister()
+    twin.unregister() // twice is safe
+    await bridge.emit('gate', { n: 2 })
+    await eventually(() => checked.includes(2))
+
+    condition.unregister()
+    await bridge.emit('gate', { n: 3 })
+    await eventually(() => handled.includes(3))
+    assert.deepEqual(handled, [3], 'the false condition blocked 1 and 2')
+    assert.deepEqual(checked, [1, 2], 'the condition is no longer called')
+
+    // taken back while disconnected: it is not replayed to the restarted engine
+    const again = bind()
+    await bridge.emit('gate', { n: 4 })
+    await eventually(() => checked.includes(4))
+    await engine1.kill()
+    again.unregister()
+    const reconnected = new Promise<void>((resolve) => bridge.on('connected', resolve))
+    await startEngine(t, { ports: { bridge: port } })
+    await reconnected
+    await bridge.emit('gate', { n: 5 })
+    await eventually(() => handled.includes(5))
+    assert.deepEqual(handled, [3, 5])
+    assert.deepEqual(checked, [1, 2, 4])
   })
 
   test('hooks: useEvent carries the emitter trace, useCron fires, useFunctionsAvailable sees new functions', async (t) => {
