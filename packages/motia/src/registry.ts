@@ -4,10 +4,11 @@
  * `steps.Name:trigger:i:condition`, `...:condition:1`, ... bound with `registercondition` in
  * that order, so the engine runs them in order and stops at the first `false`.
  *
- * Hot reload replaces a step: its functions and triggers are unregistered and registered again.
- * The protocol has no frame to take a condition back, so condition functions are "slots": a slot
- * stays registered and bound for the life of the connection, and calls whatever condition the
- * current version of the step has at that position (or answers `true` when it has none).
+ * Hot reload replaces a step: the new version's functions, conditions and triggers are
+ * registered first, then the old version's are taken back. A path both versions use stays
+ * registered and bound (the SDK hands the function to the new handler, and keeps a condition
+ * binding while a registration of it is held); the rest is unregistered, conditions with
+ * `unregistercondition`.
  */
 import type { Bridge, FunctionRef, InvocationContext, Registration, Stream } from '@iii-dev/sdk'
 import { runApi } from './api.js'
@@ -32,17 +33,8 @@ export interface StepHandle extends Registration {
   functions: string[]
 }
 
-interface Slot {
-  /** The condition at this position in the current version, or `undefined` (passes). */
-  current: Condition | undefined
-  owner: string
-  def: StepDefinition
-  trigger: Trigger
-}
-
 export class StepRegistry {
   private readonly steps = new Map<string, StepHandle>()
-  private readonly slots = new Map<string, Slot>()
 
   /**
    * @param bridge the worker's connection
@@ -91,21 +83,14 @@ export class StepRegistry {
         metadata,
         handler: (data: unknown, inv: InvocationContext) => this.run(def, trigger, index, data, inv),
       })
+      // conditions are bound before the trigger, in order, so the first call already runs them
+      const conditions = conditionsOf(trigger).map((condition, k) =>
+        this.bindCondition(def, trigger, index, k, condition),
+      )
       const { trigger_type, config: tc } = engineTrigger(trigger)
       const tr = this.bridge.registerTrigger({ trigger_type, function_path: path, config: tc })
-      refs.push(tr, fn)
-      const conditions = conditionsOf(trigger)
-      conditions.forEach((condition, k) => {
-        this.fillSlot(def, trigger, index, k, condition)
-      })
-      // positions this version does not use any more pass
-      for (let k = conditions.length; this.slots.has(conditionPath(config.name, index, k)); k++) {
-        const slot = this.slots.get(conditionPath(config.name, index, k)) as Slot
-        slot.current = undefined
-      }
+      refs.push(tr, ...conditions, fn)
     })
-    // triggers this version dropped: their condition slots pass
-    for (const slot of this.slots.values()) if (slot.owner === config.name && slot.def !== def) slot.current = undefined
 
     let done = false
     const handle: StepHandle = {
@@ -116,7 +101,6 @@ export class StepRegistry {
         if (done) return
         done = true
         for (const r of refs) r.unregister()
-        for (const slot of this.slots.values()) if (slot.def === def) slot.current = undefined
         if (this.steps.get(config.name) === handle) this.steps.delete(config.name)
       },
     }
@@ -126,29 +110,25 @@ export class StepRegistry {
     return handle
   }
 
-  /** Takes back every step (condition slots stay until the bridge closes). */
+  /** Takes back every step. */
   clear(): void {
     for (const h of [...this.steps.values()]) h.unregister()
   }
 
-  private fillSlot(def: StepDefinition, trigger: Trigger, index: number, k: number, condition: Condition): void {
+  private bindCondition(
+    def: StepDefinition,
+    trigger: Trigger,
+    index: number,
+    k: number,
+    condition: Condition,
+  ): Registration {
     const name = def.config.name
-    const path = conditionPath(name, index, k)
-    const existing = this.slots.get(path)
-    if (existing !== undefined) {
-      Object.assign(existing, { current: condition, def, trigger })
-      return
-    }
-    const slot: Slot = { current: condition, owner: name, def, trigger }
-    this.slots.set(path, slot)
-    this.bridge.registerCondition({
+    return this.bridge.registerCondition({
       function_path: triggerPath(name, index),
-      condition_function_path: path,
+      condition_function_path: conditionPath(name, index, k),
       handler: async (data: unknown, inv: InvocationContext) => {
-        const c = slot.current
-        if (c === undefined) return true
-        const ctx = this.context(slot.def, slot.trigger, index, data, inv)
-        return Boolean(await c(handlerInput(ctx.input), ctx))
+        const ctx = this.context(def, trigger, index, data, inv)
+        return Boolean(await condition(handlerInput(ctx.input), ctx))
       },
     })
   }

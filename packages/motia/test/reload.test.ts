@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { Bridge } from '@iii-dev/sdk'
 import { eventually, startEngine } from '@iii-dev/testkit'
 import { copyFixture, http, startMotia } from './helpers.ts'
 
@@ -39,13 +40,42 @@ for (const kind of ['commonjs', 'module'] as const) {
     assert.deepEqual(await greet(), { text: 'hello v2' })
     assert.equal((await http(api, 'GET', '/greet?deny=1')).status, 422)
 
-    // 2. the condition is removed again: its slot passes
+    // 1b. a second condition is added after it: both are bound, in order
+    mark = motia.output().length
+    writeFileSync(
+      stepFile,
+      original
+        .replace('v1', 'v2b')
+        .replace(
+          "method: 'GET' }",
+          "method: 'GET', condition: [(req: ApiRequest) => req.query_params.deny === undefined, " +
+            '(req: ApiRequest) => req.query_params.block === undefined] }',
+        ),
+    )
+    await motia.waitFor('reload done', 10_000, mark)
+    assert.deepEqual(await greet(), { text: 'hello v2b' })
+    assert.equal((await http(api, 'GET', '/greet?deny=1')).status, 422)
+    assert.equal((await http(api, 'GET', '/greet?block=1')).status, 422)
+
+    // 2. the conditions are removed again: unbound (unregistercondition) and unregistered
     mark = motia.output().length
     writeFileSync(stepFile, original.replace('v1', 'v3'))
     await motia.waitFor('reload done', 10_000, mark)
-    const r = await http(api, 'GET', '/greet?deny=1')
-    assert.equal(r.status, 200)
-    assert.deepEqual(r.body, { text: 'hello v3' })
+    for (const q of ['deny', 'block']) {
+      const r = await http(api, 'GET', `/greet?${q}=1`)
+      assert.equal(r.status, 200)
+      assert.deepEqual(r.body, { text: 'hello v3' })
+    }
+    const observer = new Bridge({ url: engine.bridgeUrl, logLevel: 'warn', forwardLogs: false })
+    t.after(() => observer.close())
+    const { functions } = await observer.invokeFunction('engine.functions.list', {})
+    const paths = functions.map((f: { function_path: string }) => f.function_path)
+    assert.ok(paths.includes('steps.Greet:trigger:0'))
+    assert.deepEqual(
+      paths.filter((p: string) => p.startsWith('steps.Greet:trigger:0:condition')),
+      [],
+      'no condition function is left behind',
+    )
 
     // 3. a helper the step imports changes
     mark = motia.output().length
