@@ -32,6 +32,53 @@ async def test_condition_false_skips_handler(engine: EngineProcess) -> None:
         assert got.empty()
 
 
+async def test_condition_unregister_lets_blocked_handler_run(engine: EngineProcess) -> None:
+    """unregister() of a condition sends unregistercondition: the blocked handler now runs.
+
+    The condition function stays registered and keeps answering false, so only the binding
+    decides. A binding taken back before connecting is never sent (not replayed).
+    """
+    got: asyncio.Queue[Any] = asyncio.Queue()
+    checked: list[int] = []
+
+    async def handler(data: Any) -> None:
+        await got.put(data["n"])
+
+    def closed(data: Any) -> bool:
+        checked.append(data["n"])
+        return False
+
+    async with Bridge(engine.bridge_url) as bridge:
+        bridge.register_function("cu.handler", handler)
+        bridge.register_function("cu.closed", closed)
+        ref = bridge.register_condition("cu.handler", "cu.closed")
+        assert (ref.function_path, ref.condition_function_path) == ("cu.handler", "cu.closed")
+        bridge.register_trigger("event", "cu.handler", {"topic": "cu.topic"})
+        await bridge.flush()
+        await bridge.invoke_function("emit", {"topic": "cu.topic", "data": {"n": 1}})
+        for _ in range(100):
+            if checked:
+                break
+            await asyncio.sleep(0.05)
+        assert checked == [1]
+        ref.unregister()
+        ref.unregister()  # twice is safe
+        await bridge.invoke_function("emit", {"topic": "cu.topic", "data": {"n": 2}})
+        assert await asyncio.wait_for(got.get(), 5) == 2
+        assert checked == [1]
+        assert got.empty()
+
+    later = Bridge(engine.bridge_url)
+    later.register_function("cu2.handler", handler)
+    later.register_function("cu2.closed", closed)
+    later.register_condition("cu2.handler", "cu2.closed").unregister()
+    later.register_trigger("event", "cu2.handler", {"topic": "cu2.topic"})
+    async with later:
+        await later.invoke_function("emit", {"topic": "cu2.topic", "data": {"n": 3}})
+        assert await asyncio.wait_for(got.get(), 5) == 3
+    assert checked == [1]
+
+
 async def test_worker_trigger_type_receives_and_fires_triggers(engine: EngineProcess) -> None:
     """The owner of a trigger type gets the triggers others register, and can fire them."""
     registered: asyncio.Queue[RegisterTrigger] = asyncio.Queue()

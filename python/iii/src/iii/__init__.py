@@ -38,6 +38,7 @@ from .messages import (
     RegisterTriggerType,
     TriggerInfo,
     TriggerRegistrationResult,
+    UnregisterCondition,
     UnregisterFunction,
     UnregisterTrigger,
     UnregisterTriggerType,
@@ -45,13 +46,14 @@ from .messages import (
     encode_frame,
     parse_frame,
 )
-from .refs import FunctionRef, TriggerRef, TriggerTypeRef
+from .refs import ConditionRef, FunctionRef, TriggerRef, TriggerTypeRef
 from .tracing import TraceContext, current_trace, current_trace_id
 
 __all__ = [
     "DEFAULT_URL",
     "Bridge",
     "ConditionFailedError",
+    "ConditionRef",
     "ConnectionClosedError",
     "ConnectionFailedError",
     "ErrorBody",
@@ -83,6 +85,7 @@ __all__ = [
     "TriggerRef",
     "TriggerRegistrationResult",
     "TriggerTypeRef",
+    "UnregisterCondition",
     "UnregisterFunction",
     "UnregisterTrigger",
     "UnregisterTriggerType",

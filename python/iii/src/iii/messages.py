@@ -27,6 +27,7 @@ class MessageType(StrEnum):
     REGISTER_TRIGGER = "registertrigger"
     UNREGISTER_TRIGGER = "unregistertrigger"
     REGISTER_CONDITION = "registercondition"
+    UNREGISTER_CONDITION = "unregistercondition"
     REGISTER_TRIGGER_TYPE = "registertriggertype"
     UNREGISTER_TRIGGER_TYPE = "unregistertriggertype"
     TRIGGER_REGISTRATION_RESULT = "triggerregistrationresult"
@@ -105,6 +106,14 @@ class RegisterCondition(_Frame):
     """Binds a condition function to a handler function (W->E)."""
 
     type: Literal["registercondition"] = "registercondition"
+    function_path: NonEmpty
+    condition_function_path: NonEmpty
+
+
+class UnregisterCondition(_Frame):
+    """Removes a condition binding this worker made (W->E)."""
+
+    type: Literal["unregistercondition"] = "unregistercondition"
     function_path: NonEmpty
     condition_function_path: NonEmpty
 
@@ -204,6 +213,7 @@ Message = (
     | RegisterTrigger
     | UnregisterTrigger
     | RegisterCondition
+    | UnregisterCondition
     | RegisterTriggerType
     | UnregisterTriggerType
     | TriggerRegistrationResult
@@ -222,6 +232,7 @@ MESSAGE_CLASSES: dict[str, type[_Frame]] = {
     MessageType.REGISTER_TRIGGER: RegisterTrigger,
     MessageType.UNREGISTER_TRIGGER: UnregisterTrigger,
     MessageType.REGISTER_CONDITION: RegisterCondition,
+    MessageType.UNREGISTER_CONDITION: UnregisterCondition,
     MessageType.REGISTER_TRIGGER_TYPE: RegisterTriggerType,
     MessageType.UNREGISTER_TRIGGER_TYPE: UnregisterTriggerType,
     MessageType.TRIGGER_REGISTRATION_RESULT: TriggerRegistrationResult,

@@ -44,3 +44,16 @@ class TriggerTypeRef:
     def unregister(self) -> None:
         """Give up the trigger type (and tell the engine when connected)."""
         self._unregister()
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionRef:
+    """A condition binding (``function_path`` runs ``condition_function_path`` first)."""
+
+    function_path: str
+    condition_function_path: str
+    _unregister: Callable[[], None] = field(repr=False, compare=False)
+
+    def unregister(self) -> None:
+        """Remove the binding: sent at once when connected, never replayed. Twice is safe."""
+        self._unregister()

@@ -15,11 +15,12 @@ from .messages import (
     RegisterService,
     RegisterTrigger,
     RegisterTriggerType,
+    UnregisterCondition,
     UnregisterFunction,
     UnregisterTrigger,
     UnregisterTriggerType,
 )
-from .refs import FunctionRef, TriggerRef, TriggerTypeRef
+from .refs import ConditionRef, FunctionRef, TriggerRef, TriggerTypeRef
 from .registry import Handler, Registry, TriggerCallback, TriggerTypeHandlers
 from .validate import check_callable, check_dict, check_str
 
@@ -145,11 +146,12 @@ class Registrations:
         if msg is not None:
             self._send(UnregisterTrigger(id=id, trigger_type=msg.trigger_type))
 
-    def register_condition(self, function_path: str, condition_function_path: str) -> None:
+    def register_condition(self, function_path: str, condition_function_path: str) -> ConditionRef:
         """Run ``condition_function_path`` before ``function_path`` when a trigger fires it.
 
         The condition function is registered like any other function; a JSON ``false``
-        result stops the call.
+        result stops the call. Binding the same pair again does nothing (the engine keeps one
+        binding per pair). Returns a handle whose ``unregister()`` removes the binding.
         """
         check_str("function_path", function_path)
         check_str("condition_function_path", condition_function_path)
@@ -158,6 +160,23 @@ class Registrations:
         )
         if self._registry.add_condition(msg):
             self._send(msg)
+        return ConditionRef(
+            function_path,
+            condition_function_path,
+            lambda: self.unregister_condition(function_path, condition_function_path),
+        )
+
+    def unregister_condition(self, function_path: str, condition_function_path: str) -> None:
+        """Remove a condition binding: ``unregistercondition`` at once when connected, and no
+        longer replayed after a reconnect. The condition function itself stays registered."""
+        check_str("function_path", function_path)
+        check_str("condition_function_path", condition_function_path)
+        if self._registry.remove_condition(function_path, condition_function_path):
+            self._send(
+                UnregisterCondition(
+                    function_path=function_path, condition_function_path=condition_function_path
+                )
+            )
 
     def register_trigger_type(
         self,

@@ -49,6 +49,15 @@ class Registry:
         self.conditions.append(msg)
         return True
 
+    def remove_condition(self, function_path: str, condition_function_path: str) -> bool:
+        """Forget a condition binding; ``False`` when there was none."""
+        key = (function_path, condition_function_path)
+        for i, c in enumerate(self.conditions):
+            if (c.function_path, c.condition_function_path) == key:
+                del self.conditions[i]
+                return True
+        return False
+
     def replay(self) -> list[Message]:
         """Every registration frame, in an order that needs no forward references."""
         frames: list[Message] = []
