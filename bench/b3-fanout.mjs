@@ -39,7 +39,7 @@ export async function b3({ rounds, durationMs, smoke, pin }) {
   const cpuSut = pin ? 0 : undefined
   const cpuLoad = pin ? 1 : undefined
   const fanouts = smoke ? [1, 32] : [1, 4, 16, 32, 64, 128]
-  const clients = smoke ? [1, 100] : [1, 16, 64, 100, 128]
+  const clients = smoke ? [1, 100] : [1, 16, 100, 128]
   const warmMs = smoke ? 150 : 500
   const env = { FANOUTS: fanouts.join(','), WORKERS: String(WORKERS) }
   const started = []

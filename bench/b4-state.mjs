@@ -60,8 +60,7 @@ export async function b4({ rounds, durationMs, smoke, pin }) {
       p99_us: summarize(s.p99_us),
     }
   })
-  const get = (system, op, c) =>
-    rows.find((r) => r.system === system && r.concurrency === c && key(r.op) === op)
+  const get = (system, op, c) => rows.find((r) => r.system === system && r.concurrency === c && key(r.op) === op)
   const key = (opName) => OPS.find((o) => o.redis === opName)?.op ?? (opName === 'update(increment)' ? 'incr' : opName)
   const targets = []
   for (const adapter of ['iii_sqlite', 'iii_memory']) {
@@ -71,9 +70,19 @@ export async function b4({ rounds, durationMs, smoke, pin }) {
     }
     for (const { op, redis } of OPS) {
       const r = get(adapter, op, 64).per_s.median / get('redis', op, 64).per_s.median
-      targets.push({ name: `${adapter} ${op} throughput at c=64 vs Redis ${redis}`, ratio: r, target: '>= 0.7', met: r >= 0.7 })
+      targets.push({
+        name: `${adapter} ${op} throughput at c=64 vs Redis ${redis}`,
+        ratio: r,
+        target: '>= 0.7',
+        met: r >= 0.7,
+      })
     }
   }
-  targets.push({ name: '64 concurrent increments of one key end exact (every system, every round)', ratio: 1, target: 'exact', met: true })
+  targets.push({
+    name: '64 concurrent increments of one key end exact (every system, every round)',
+    ratio: 1,
+    target: 'exact',
+    met: true,
+  })
   return { id: 'B4', title: 'state through the engine vs Redis', rows, targets }
 }

@@ -15,7 +15,7 @@ export async function b5({ rounds, smoke, pin }) {
   const cpuLoad = pin ? 1 : undefined
   const jobCounts = smoke ? [100] : [1, 100, 1000]
   const loads = ['idle', 'http']
-  const seconds = smoke ? 2 : 4
+  const seconds = smoke ? 2 : 3
   const failures = []
   const samples = {}
   const engine = await startEngine({ cpu: cpuSut })
@@ -93,7 +93,16 @@ export async function b5({ rounds, smoke, pin }) {
   const rows = Object.entries(samples).map(([key, s]) => {
     const [system, jobs, load] = key.split('@')
     const row = { system, jobs: Number(jobs), load: load === 'http' ? `HTTP c=${LOAD_CONNECTIONS}` : 'idle' }
-    for (const k of ['lateness_p50_us', 'lateness_p99_us', 'received_p50_us', 'received_p99_us', 'received_max_us', 'missed', 'duplicates', 'http_rps'])
+    for (const k of [
+      'lateness_p50_us',
+      'lateness_p99_us',
+      'received_p50_us',
+      'received_p99_us',
+      'received_max_us',
+      'missed',
+      'duplicates',
+      'http_rps',
+    ])
       if (s[k]) row[k] = summarize(s[k])
     return row
   })
@@ -103,7 +112,12 @@ export async function b5({ rounds, smoke, pin }) {
   const loaded = worst('iii', 'HTTP', 'lateness_p99_us') / 1000
   const targets = [
     { name: 'lateness p99 idle, worst job count (ms, payload)', ratio: idle, target: '<= 2 ms', met: idle <= 2 },
-    { name: 'lateness p99 under HTTP load, worst job count (ms, payload)', ratio: loaded, target: '<= 10 ms', met: loaded <= 10 },
+    {
+      name: 'lateness p99 under HTTP load, worst job count (ms, payload)',
+      ratio: loaded,
+      target: '<= 10 ms',
+      met: loaded <= 10,
+    },
     {
       name: 'received p99 idle, worst job count (ms, at the worker)',
       ratio: worst('iii', 'idle', 'received_p99_us') / 1000,
@@ -127,4 +141,3 @@ export async function b5({ rounds, smoke, pin }) {
   targets.push({ name: 'missed + duplicate fires (iii rows with any)', ratio: bad, target: '0', met: bad === 0 })
   return { id: 'B5', title: 'cron precision', rows, targets, failures }
 }
-

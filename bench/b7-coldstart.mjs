@@ -47,7 +47,19 @@ export async function b7({ rounds, smoke, pin }) {
     'fastify listen': () => timeTo([join(root, 'bench/servers/fastify-hello.mjs')], { readyText: 'ready', cpu }),
     'engine ready': () =>
       timeTo(
-        [engineCli, '--port', '0', '--api-port', '0', '--streams-port', '0', '--data-dir', join(dataDir, 'cold'), '--log-level', 'warn'],
+        [
+          engineCli,
+          '--port',
+          '0',
+          '--api-port',
+          '0',
+          '--streams-port',
+          '0',
+          '--data-dir',
+          join(dataDir, 'cold'),
+          '--log-level',
+          'warn',
+        ],
         { readyText: 'iii engine ready', cpu },
       ),
     'worker connected + first invoke served': () =>
@@ -77,7 +89,12 @@ export async function b7({ rounds, smoke, pin }) {
   const ratio = ms('engine ready') / ms('fastify listen')
   const targets = [
     { name: 'engine ready vs Fastify listen', ratio, target: '<= 1.5', met: ratio <= 1.5 },
-    { name: 'engine ready vs node -e 0', ratio: ms('engine ready') / ms('node -e 0'), target: '(reference)', met: null },
+    {
+      name: 'engine ready vs node -e 0',
+      ratio: ms('engine ready') / ms('node -e 0'),
+      target: '(reference)',
+      met: null,
+    },
     {
       name: 'worker connected + first invoke served vs Fastify listen',
       ratio: ms('worker connected + first invoke served') / ms('fastify listen'),

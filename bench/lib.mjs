@@ -16,7 +16,8 @@ const live = new Set()
  * (through `bash -c 'ulimit -n ...; exec ...'`, so the pid stays the node process's).
  */
 export function nodeCommand(nodeArgs, { cpu, manyFiles = false } = {}) {
-  const argv = cpu === undefined ? [process.execPath, ...nodeArgs] : ['taskset', '-c', String(cpu), process.execPath, ...nodeArgs]
+  const argv =
+    cpu === undefined ? [process.execPath, ...nodeArgs] : ['taskset', '-c', String(cpu), process.execPath, ...nodeArgs]
   if (!manyFiles) return { command: argv[0], args: argv.slice(1) }
   const quoted = argv.map((a) => `'${String(a).replaceAll("'", "'\\''")}'`).join(' ')
   return { command: 'bash', args: ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${quoted}`] }
@@ -152,7 +153,18 @@ export async function startRedis({ cpu } = {}) {
     throw new Error('redis-server is not installed (Debian: apt-get install -y redis-server)')
   }
   const port = await freePort()
-  const argv = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']
+  const argv = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+  ]
   const command = cpu === undefined ? bin : 'taskset'
   const args = cpu === undefined ? argv : ['-c', String(cpu), bin, ...argv]
   const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -13,10 +13,11 @@ import { b4 } from './b4-state.mjs'
 import { b5 } from './b5-cron.mjs'
 import { b6 } from './b6-workers.mjs'
 import { b7 } from './b7-coldstart.mjs'
+import { b8 } from './b8-motia.mjs'
 import { fmt, machineFacts, root, stopAll } from './lib.mjs'
 import { scalingTables } from './scaling.mjs'
 
-const scenarios = { B1: b1, B2: b2, B3: b3, B4: b4, B5: b5, B6: b6, B7: b7 }
+const scenarios = { B1: b1, B2: b2, B3: b3, B4: b4, B5: b5, B6: b6, B7: b7, B8: b8 }
 const { values } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
@@ -74,8 +75,14 @@ const fmtNum = (n) => (Number.isInteger(n) ? String(n) : fmt(n, Math.abs(n) >= 1
 
 function table(rows) {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))]
-  const head = keys.map((k) => (rows.some((r) => typeof r[k] === 'object' && r[k]?.rounds > 1) ? `${k} median (min–max)` : k))
-  return [`| ${head.join(' | ')} |`, `|${keys.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${keys.map((k) => cell(r[k])).join(' | ')} |`)]
+  const head = keys.map((k) =>
+    rows.some((r) => typeof r[k] === 'object' && r[k]?.rounds > 1) ? `${k} median (min–max)` : k,
+  )
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${keys.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${keys.map((k) => cell(r[k])).join(' | ')} |`),
+  ]
 }
 
 const md = [

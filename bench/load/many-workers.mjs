@@ -41,7 +41,14 @@ function worker(url, i, kind) {
       if (kind === 'ws') return resolve()
       const msg = JSON.parse(raw.toString())
       if (msg.type === 'invokefunction' && msg.invocation_id)
-        ws.send(JSON.stringify({ type: 'invocationresult', invocation_id: msg.invocation_id, function_path: msg.function_path, result: msg.data }))
+        ws.send(
+          JSON.stringify({
+            type: 'invocationresult',
+            invocation_id: msg.invocation_id,
+            function_path: msg.function_path,
+            result: msg.data,
+          }),
+        )
       else if (msg.type === 'invocationresult' && msg.invocation_id === 'ready') {
         if (msg.error || msg.result !== i) reject(new Error(`worker ${i}: ${JSON.stringify(msg)}`))
         else resolve()
@@ -56,7 +63,8 @@ function call(url, frames) {
     const results = {}
     ws.on('error', reject)
     ws.on('open', () => {
-      for (const f of frames) ws.send(JSON.stringify({ type: 'invokefunction', invocation_id: f, function_path: f, data: {} }))
+      for (const f of frames)
+        ws.send(JSON.stringify({ type: 'invokefunction', invocation_id: f, function_path: f, data: {} }))
     })
     ws.on('message', (raw) => {
       const msg = JSON.parse(raw.toString())
@@ -88,7 +96,14 @@ serveIpc({
     }
   },
   close: async () => {
-    const closing = sockets.map((ws) => new Promise((r) => (ws.readyState === WebSocket.CLOSED ? r() : (ws.once('close', r), ws.close()))))
+    const closing = sockets.map(
+      (ws) =>
+        new Promise((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve()
+          ws.once('close', resolve)
+          ws.close()
+        }),
+    )
     await Promise.all(closing)
     sockets = []
   },

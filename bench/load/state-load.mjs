@@ -78,7 +78,9 @@ for (const [index, spec] of casesArg.split(',').entries()) {
   if (op === 'incr') {
     result.incr_final = await readCounter(key)
     if (result.incr_final !== acked) {
-      console.error(`${system}: ${acked} increments acknowledged by ${c} lanes, but the counter holds ${result.incr_final}`)
+      console.error(
+        `${system}: ${acked} increments acknowledged by ${c} lanes, but the counter holds ${result.incr_final}`,
+      )
       process.exit(1)
     }
   }

@@ -32,7 +32,12 @@ const receive = (i, text) => {
 }
 
 if (system === 'iii') {
-  const bridge = createBridge({ url: process.env.BRIDGE_URL, workerName: 'bench-writer', forwardLogs: false, logLevel: 'warn' })
+  const bridge = createBridge({
+    url: process.env.BRIDGE_URL,
+    workerName: 'bench-writer',
+    forwardLogs: false,
+    logLevel: 'warn',
+  })
   await bridge.connect()
   const clients = []
   await Promise.all(
@@ -49,7 +54,9 @@ if (system === 'iii') {
           }
         })
         ws.on('open', () =>
-          ws.send(JSON.stringify({ type: 'join', data: { subscriptionId: 's', streamName: 'bench', groupId: 'push' } })),
+          ws.send(
+            JSON.stringify({ type: 'join', data: { subscriptionId: 's', streamName: 'bench', groupId: 'push' } }),
+          ),
         )
         ws.on('message', (raw) => {
           const text = raw.toString()

@@ -19,10 +19,12 @@ for (const n of fanouts) {
       count++
       lastAt = performance.timeOrigin + performance.now()
     })
-    opened.push(new Promise((resolve, reject) => {
-      ws.on('open', resolve)
-      ws.on('error', reject)
-    }))
+    opened.push(
+      new Promise((resolve, reject) => {
+        ws.on('open', resolve)
+        ws.on('error', reject)
+      }),
+    )
   }
 }
 await Promise.all(opened)
