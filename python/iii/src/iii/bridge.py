@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import os
 import platform
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 
 from .errors import ConnectionClosedError, InvocationTimeoutError, error_from_wire
 from .handlers import run_invocation
+from .logger import Logger, reset_log_bridge, set_log_bridge
 from .messages import (
     ErrorMessage,
     InvocationResult,
@@ -40,6 +42,8 @@ from .transport import Transport
 from .validate import check_number, check_str
 
 DEFAULT_URL = "ws://127.0.0.1:49134"
+# Forwarded log records kept while the socket is closed; more are dropped (logs are best effort).
+MAX_QUEUED_LOGS = 1000
 H = TypeVar("H", bound=Callable[..., Any])
 log = logging.getLogger("iii")
 
@@ -55,7 +59,9 @@ class Bridge(Registrations):
     Options (keyword-only): ``name`` (reported to the engine), ``connect_timeout`` (seconds
     :meth:`connect` keeps trying, default 10), ``invocation_timeout`` (default for
     :meth:`invoke_function`, 30 s), ``reconnect`` (default on) with
-    ``reconnect_initial_delay`` / ``reconnect_max_delay`` (exponential backoff with jitter).
+    ``reconnect_initial_delay`` / ``reconnect_max_delay`` (exponential backoff with jitter),
+    ``forward_logs`` (default on: :class:`~iii.Logger` records logged by this bridge's handlers,
+    or through :attr:`logger`, are also sent to the engine's ``logger.log``).
     """
 
     def __init__(
@@ -68,6 +74,7 @@ class Bridge(Registrations):
         reconnect: bool = True,
         reconnect_initial_delay: float = 0.1,
         reconnect_max_delay: float = 5.0,
+        forward_logs: bool = True,
     ) -> None:
         if url is not None and not isinstance(url, str):
             raise TypeError(f"Bridge url must be a str or None, got {type(url).__name__}")
@@ -83,6 +90,8 @@ class Bridge(Registrations):
         self.url = url
         self.name = name
         self.invocation_timeout = float(invocation_timeout)
+        self.forward_logs = bool(forward_logs)
+        self._logger: Logger | None = None
         self.worker_id: str | None = None
         self._registry = Registry()
         self._pending: dict[str, asyncio.Future[Any]] = {}
@@ -104,6 +113,13 @@ class Bridge(Registrations):
         )
 
     # ----- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def logger(self) -> Logger:
+        """A :class:`~iii.Logger` (name ``iii``) that forwards through this bridge."""
+        if self._logger is None:
+            self._logger = Logger("iii", bridge=self)
+        return self._logger
 
     @property
     def connected(self) -> bool:
@@ -253,6 +269,24 @@ class Bridge(Registrations):
     def _send(self, msg: Message) -> None:
         self._send_text(encode_frame(msg), queue=False)
 
+    def _forward_log(self, entry: dict[str, Any]) -> None:
+        """Send a log record to the engine's ``logger.log``, fire-and-forget; never raises."""
+        if not self.forward_logs or self._loop is None:
+            return  # never connected
+        if self._stopped is not None and self._stopped.is_set():
+            return  # disconnected for good
+        if not self.connected and len(self._queued) >= MAX_QUEUED_LOGS:
+            return
+        try:
+            try:
+                text = self._encode_invoke("logger.log", entry, None, None, None)
+            except TypeError:  # data that is not JSON: send its repr
+                plain = json.loads(json.dumps(entry, default=repr))
+                text = self._encode_invoke("logger.log", plain, None, None, None)
+            self._send_text(text, queue=True)
+        except Exception:  # logging is best effort
+            return
+
     def _on_open(self) -> list[str]:
         frames = [encode_frame(m) for m in self._registry.replay()]
         # Queued calls whose caller gave up (local timeout) are not sent.
@@ -320,7 +354,12 @@ class Bridge(Registrations):
 
     async def _answer_invocation(self, msg: InvokeFunction) -> None:
         entry = self._registry.functions.get(msg.function_path)
-        reply = await run_invocation(msg, entry[1] if entry else None)
+        # Loggers used while the handler runs (in this task, or its worker thread) forward here.
+        token = set_log_bridge(self)
+        try:
+            reply = await run_invocation(msg, entry[1] if entry else None)
+        finally:
+            reset_log_bridge(token)
         if reply is not None:
             self._send_text(reply, queue=False)
 

@@ -1,19 +1,32 @@
-"""A logger that stamps every record with the current trace id.
+"""A logger that stamps every record with the current trace id and forwards it to the engine.
 
 :class:`Logger` writes through the standard :mod:`logging` module (logger name ``iii`` by
 default) so applications keep control of handlers and levels. Each record gets the attributes
 ``trace_id`` and ``function_path`` (``"-"`` when unknown), and the message is prefixed with the
 trace id so it shows up with any formatter. :class:`TraceIdFilter` adds the same attributes to
 records from other loggers, for format strings such as ``"%(trace_id)s %(message)s"``.
+
+Every record that the :mod:`logging` level lets through is also sent, fire-and-forget, to the
+engine's ``logger.log`` built-in as ``{level, message, trace_id?, function_path?, data?}``:
+through the logger's own ``bridge``, or else through the bridge running the current call (so a
+plain ``Logger()`` used inside a handler forwards). ``Logger(forward=False)`` or
+``Bridge(forward_logs=False)`` turns that off. Values under secret-looking keys and
+``?token=``-style URL parameters are redacted before anything is written or sent.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .context import current_invocation
 from .tracing import current_trace_id
+
+if TYPE_CHECKING:
+    from .bridge import Bridge
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -23,13 +36,84 @@ _LEVELS = {
     "critical": logging.CRITICAL,
 }
 
+# The engine's level names (``logger.log`` takes trace/debug/info/warn/error/fatal).
+_WIRE_LEVELS = {
+    "debug": "debug",
+    "info": "info",
+    "warning": "warn",
+    "error": "error",
+    "critical": "fatal",
+}
+
+_SECRET_KEY = re.compile(
+    r"^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|token|"
+    r"access[-_]?token|refresh[-_]?token|password|passwd|secret|client[-_]?secret)$",
+    re.IGNORECASE,
+)
+_SECRET_PARAM = re.compile(
+    r"([?&](?:token|access_token|api_key|apikey|key|password|secret)=)[^&#\s]*", re.IGNORECASE
+)
+REDACTED = "[redacted]"
+
+
+def redact_url(text: str) -> str:
+    """Replace the values of secret-looking query parameters (``?token=...``) in ``text``."""
+    return _SECRET_PARAM.sub(r"\1" + REDACTED, text)
+
+
+def redact(value: Any, _depth: int = 0, _seen: set[int] | None = None) -> Any:
+    """A copy of ``value`` with secret-looking keys' values replaced by ``[redacted]``.
+
+    Dicts, lists and tuples are copied (depth-limited; cycles become ``[...]``), strings have
+    secret URL parameters redacted, exceptions become ``{name, message}``; anything else is
+    returned as it is.
+    """
+    if isinstance(value, str):
+        return redact_url(value) if "=" in value else value
+    if isinstance(value, BaseException):
+        return {"name": type(value).__name__, "message": redact_url(str(value))}
+    if not isinstance(value, dict | list | tuple):
+        return value
+    seen = _seen if _seen is not None else set()
+    if _depth > 8 or id(value) in seen:
+        return "[...]"
+    seen.add(id(value))
+    try:
+        if isinstance(value, dict):
+            return {
+                k: REDACTED
+                if isinstance(k, str) and _SECRET_KEY.match(k)
+                else redact(v, _depth + 1, seen)
+                for k, v in value.items()
+            }
+        return [redact(v, _depth + 1, seen) for v in value]
+    finally:
+        seen.discard(id(value))
+
+
+_log_bridge: contextvars.ContextVar[Bridge | None] = contextvars.ContextVar(
+    "iii_log_bridge", default=None
+)
+
+
+def set_log_bridge(bridge: Bridge | None) -> contextvars.Token[Bridge | None]:
+    """Make ``bridge`` the one loggers forward through (the bridge does this for each call)."""
+    return _log_bridge.set(bridge)
+
+
+def reset_log_bridge(token: contextvars.Token[Bridge | None]) -> None:
+    """Undo :func:`set_log_bridge`."""
+    _log_bridge.reset(token)
+
 
 class Logger:
     """Context-aware logging: ``info/debug/warning/warn/error/critical/exception``.
 
     Every method takes the message, optional structured ``data`` (kept on the record as
     ``record.data`` and appended to the text) and ``exc_info`` as in :mod:`logging`.
-    ``trace_id`` pins a trace id; by default the id of the running call is used.
+    ``trace_id`` pins a trace id and ``function_path`` a function path; by default those of the
+    running call are used. ``bridge`` pins the bridge records are forwarded through (default:
+    the bridge running the current call); ``forward=False`` keeps records local.
     """
 
     def __init__(
@@ -39,6 +123,8 @@ class Logger:
         trace_id: str | None = None,
         function_path: str | None = None,
         sink: Callable[[str, str, dict[str, Any]], None] | None = None,
+        bridge: Bridge | None = None,
+        forward: bool = True,
     ) -> None:
         if not isinstance(name, str):
             raise TypeError(f"Logger name must be a str, got {type(name).__name__}")
@@ -46,11 +132,21 @@ class Logger:
         self._trace_id = trace_id
         self._function_path = function_path
         self._sink = sink
+        self._bridge = bridge
+        self._forward = bool(forward)
 
     @property
     def trace_id(self) -> str | None:
         """The trace id stamped on records (the running call's when not pinned)."""
         return self._trace_id or current_trace_id()
+
+    @property
+    def function_path(self) -> str | None:
+        """The function path stamped on records (the running call's when not pinned)."""
+        if self._function_path:
+            return self._function_path
+        inv = current_invocation()
+        return inv.function_path if inv else None
 
     def debug(self, message: str, data: Any = None, *, exc_info: Any = False) -> None:
         """Log at DEBUG level."""
@@ -80,30 +176,35 @@ class Logger:
 
     def _emit(self, level: str, message: str, data: Any, exc_info: Any) -> None:
         trace_id = self.trace_id
-        text = str(message)
-        if data is not None:
-            text = f"{text} {data!r}"
+        function_path = self.function_path
+        text = redact_url(str(message))
+        safe = None if data is None else redact(data)
+        line = text if safe is None else f"{text} {safe!r}"
         prefix = f"[{trace_id[:8]}] " if trace_id else ""
         self._log.log(
             _LEVELS[level],
-            prefix + text,
+            prefix + line,
             exc_info=exc_info,
             stacklevel=3,
             extra={
                 "trace_id": trace_id or "-",
-                "function_path": self._function_path or "-",
-                "data": data,
+                "function_path": function_path or "-",
+                "data": safe,
             },
         )
+        entry: dict[str, Any] = {"level": level, "message": text}
+        if trace_id:
+            entry["trace_id"] = trace_id
+        if function_path:
+            entry["function_path"] = function_path
+        if safe is not None:
+            entry["data"] = safe
         if self._sink is not None:
-            entry: dict[str, Any] = {"level": level, "message": str(message)}
-            if trace_id:
-                entry["trace_id"] = trace_id
-            if self._function_path:
-                entry["function_path"] = self._function_path
-            if data is not None:
-                entry["data"] = data
-            self._sink(level, str(message), entry)
+            self._sink(level, text, entry)
+        if self._forward and self._log.isEnabledFor(_LEVELS[level]):
+            bridge = self._bridge if self._bridge is not None else _log_bridge.get()
+            if bridge is not None:
+                bridge._forward_log({**entry, "level": _WIRE_LEVELS[level]})
 
 
 class TraceIdFilter(logging.Filter):
