@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import re
 from typing import Any
+
+import pytest
 
 from iii import Bridge
 from iii.testing import EngineProcess, http_json
@@ -41,10 +46,15 @@ async def test_function_paths_match_node_convention(bridge: Bridge) -> None:
         triggers=[
             EventTrigger(topic="path.a"),
             EventTrigger(topic="path.b", condition=lambda i, c: True),
+            EventTrigger(topic="path.c", condition=[lambda i, c: True, lambda i, c: True]),
         ],
     )
     step = step_wrapper(config, __file__, lambda data, ctx: None)
-    assert step.function_paths == ["steps.PathStep:trigger:0", "steps.PathStep:trigger:1"]
+    assert step.function_paths == [
+        "steps.PathStep:trigger:0",
+        "steps.PathStep:trigger:1",
+        "steps.PathStep:trigger:2",
+    ]
     await bridge.connect()
     listed = await bridge.invoke_function("engine.functions.list", {})
     paths = {f["function_path"] for f in listed["functions"]}
@@ -52,7 +62,10 @@ async def test_function_paths_match_node_convention(bridge: Bridge) -> None:
         "steps.PathStep:trigger:0",
         "steps.PathStep:trigger:1",
         "steps.PathStep:trigger:1:condition",
+        "steps.PathStep:trigger:2:condition",
+        "steps.PathStep:trigger:2:condition:1",
     } <= paths
+    assert "steps.PathStep:trigger:1:condition:1" not in paths
 
 
 async def test_event_condition_on_event_data(bridge: Bridge) -> None:
@@ -81,6 +94,45 @@ async def test_event_condition_on_event_data(bridge: Bridge) -> None:
     assert (kind, index, topic) == ("event", 0, "cond.payment")
     await asyncio.sleep(0.2)
     assert seen.empty()
+
+
+async def test_condition_list_runs_in_order_and_first_false_stops(bridge: Bridge) -> None:
+    """condition=[c1, c2]: bound as :condition and :condition:1; a false c1 means c2 never runs."""
+    handled: asyncio.Queue[Any] = asyncio.Queue()
+    first_saw: list[int] = []
+    second_saw: list[int] = []
+
+    def over_ten(input: Any, ctx: FlowContext) -> bool:
+        first_saw.append(input["amount"])
+        return bool(input["amount"] > 10)
+
+    async def second(input: Any, ctx: FlowContext) -> bool:
+        second_saw.append(input["amount"])
+        return True
+
+    async def handler(data: Any, ctx: FlowContext) -> None:
+        await handled.put(data["amount"])
+
+    step_wrapper(
+        StepConfig(
+            name="TwoConditions",
+            triggers=[EventTrigger(topic="cond.two", condition=[over_ten, second])],
+        ),
+        __file__,
+        handler,
+    )
+    await bridge.connect()
+    await bridge.invoke_function("emit", {"topic": "cond.two", "data": {"amount": 5}})
+    for _ in range(100):
+        if first_saw:
+            break
+        await asyncio.sleep(0.05)
+    await bridge.invoke_function("emit", {"topic": "cond.two", "data": {"amount": 50}})
+    assert await asyncio.wait_for(handled.get(), 5) == 50
+    assert first_saw == [5, 50]
+    assert second_saw == [50], "the second condition never saw the call the first one stopped"
+    await asyncio.sleep(0.2)
+    assert handled.empty()
 
 
 async def test_async_condition_and_second_trigger_index(bridge: Bridge) -> None:
@@ -219,15 +271,21 @@ async def test_emit_from_api_step_keeps_trace_id(engine: EngineProcess, bridge: 
 
 
 async def test_handler_error_is_500_and_step_keeps_serving(
-    engine: EngineProcess, bridge: Bridge
+    engine: EngineProcess, bridge: Bridge, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A raising API handler answers 500 and the worker keeps serving."""
+    """A raising API handler answers 500 {error, message, error_id} like Node Motia.
+
+    The traceback is logged (and forwarded to the engine) with the error id, the trace id and
+    the step's name, never sent to the client; the worker keeps serving.
+    """
     calls = {"n": 0}
+    traces: list[str] = []
 
     def flaky(req: ApiRequest, ctx: FlowContext) -> ApiResponse:
         calls["n"] += 1
         if calls["n"] == 1:
-            raise RuntimeError("first call fails")
+            traces.append(ctx.trace_id)
+            raise RuntimeError("first call fails: do not show the client")
         return ApiResponse(status=200, body={"n": calls["n"]})
 
     step_wrapper(
@@ -238,8 +296,32 @@ async def test_handler_error_is_500_and_step_keeps_serving(
     await bridge.connect()
     first = await _http("GET", f"{engine.api_url}/flaky")
     assert first.status == 500
+    error_id = first.body["error_id"]
+    assert first.body == {
+        "error": "internal_error",
+        "message": "the request could not be handled",
+        "error_id": error_id,
+    }
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", error_id)
     second = await _http("GET", f"{engine.api_url}/flaky")
     assert (second.status, second.body) == (200, {"n": 2})
+
+    [record] = [r for r in caplog.records if error_id in r.getMessage()]
+    text = record.getMessage()
+    assert record.levelno == logging.ERROR
+    assert record.trace_id == traces[0]  # type: ignore[attr-defined]
+    assert record.function_path == "steps.Flaky:trigger:0"  # type: ignore[attr-defined]
+    assert f"step Flaky failed (error_id {error_id})" in text
+    assert "Traceback" in text and "RuntimeError: first call fails" in text
+    # forwarded to the engine's logger.log with the trace id
+    for _ in range(100):
+        lines = [json.loads(x) for x in list(engine.output) if x.startswith("{") and error_id in x]
+        if lines:
+            break
+        await asyncio.sleep(0.05)
+    assert lines and lines[0]["trace_id"] == traces[0]
+    assert lines[0]["function_path"] == "steps.Flaky:trigger:0"
+    assert lines[0]["level"] == "error" and lines[0]["data"] == {"error_id": error_id}
 
 
 async def test_cron_step_gets_payload_and_trigger(bridge: Bridge) -> None:

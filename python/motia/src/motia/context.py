@@ -44,7 +44,8 @@ class FlowContext:
 
     ``emit(topic, data)``, ``trigger`` (:class:`TriggerMetadata`), ``state``
     (:class:`~motia.state.StateManager`), ``streams`` (``ctx.streams["todos"]``), ``logger``
-    (trace-aware; ``exc_info=True`` works), ``trace_id``, ``input`` (:class:`TriggerInput`).
+    (trace-aware; ``exc_info=True`` works), ``trace_id``, ``input`` (:class:`TriggerInput`),
+    ``step`` (the step's name).
     Middleware may set more attributes (``ctx.user = user``); they live for this call only.
     """
 
@@ -56,8 +57,10 @@ class FlowContext:
         trace_id: str,
         function_path: str,
         input: TriggerInput | None = None,
+        step: str | None = None,
     ) -> None:
         self._bridge = bridge
+        self.step = step
         self.trigger = trigger
         self.trace_id = trace_id
         self.function_path = function_path

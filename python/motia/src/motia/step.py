@@ -1,8 +1,15 @@
 """Turning a step (config + handler) into engine functions, triggers and conditions.
 
 For trigger ``i`` of the step named ``Name`` the handler is registered as
-``steps.{Name}:trigger:{i}`` and its condition (if any) as ``steps.{Name}:trigger:{i}:condition``,
-bound with ``registercondition`` — the same paths the Node Motia uses.
+``steps.{Name}:trigger:{i}`` and its conditions (``condition=c`` or ``condition=[c1, c2, ...]``)
+as ``steps.{Name}:trigger:{i}:condition``, ``...:condition:1``, ``...:condition:2``, ... bound
+with ``registercondition`` in that order, so the engine stops at the first false one — the same
+paths the Node Motia uses.
+
+An API handler (or middleware) that raises answers 500
+``{"error": "internal_error", "message": "the request could not be handled", "error_id": ...}``;
+the traceback is logged (``ctx.logger``, so with the trace id and function path, and forwarded
+to the engine) with that error id and the step's name, and never sent to the client.
 
 What a handler and a condition receive as ``input``:
 
@@ -20,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import traceback
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +64,12 @@ def registered_steps() -> list[Step]:
 def function_path(step_name: str, index: int) -> str:
     """The handler's function path for trigger ``index`` of a step."""
     return f"steps.{step_name}:trigger:{index}"
+
+
+def condition_path(step_name: str, index: int, k: int) -> str:
+    """``...:condition`` for the first condition of a trigger, ``...:condition:{k}`` after."""
+    base = f"{function_path(step_name, index)}:condition"
+    return base if k == 0 else f"{base}:{k}"
 
 
 async def call_user(fn: Callable[..., Any], *args: Any) -> Any:
@@ -131,12 +146,12 @@ def step_wrapper(
             description=config.description,
             metadata={"step": config.name, "file": file, "trigger": trigger.type},
         )
-        if trigger.condition is not None:
-            condition_path = f"{path}:condition"
+        for k, condition in enumerate(trigger.conditions):
+            cpath = condition_path(config.name, index, k)
             target.register_function(
-                condition_path, _condition(target, index, trigger, trigger.condition, path)
+                cpath, _condition(target, config.name, index, trigger, condition, path)
             )
-            target.register_condition(path, condition_path)
+            target.register_condition(path, cpath)
         target.register_trigger(trigger.type, path, trigger_config(trigger))
         paths.append(path)
     step = Step(config, file, handler, paths)
@@ -148,7 +163,7 @@ AnyTrigger = ApiTrigger | EventTrigger | CronTrigger
 
 
 def _context(
-    bridge: Bridge, index: int, trigger: AnyTrigger, path: str, data: Any
+    bridge: Bridge, step: str, index: int, trigger: AnyTrigger, path: str, data: Any
 ) -> tuple[FlowContext, Any]:
     inv = current_invocation()
     info = inv.trigger if inv else None
@@ -170,6 +185,7 @@ def _context(
         trace_id=inv.trace_id if inv else new_trace().trace_id,
         function_path=path,
         input=TriggerInput(meta, request, payload),
+        step=step,
     )
     return ctx, value
 
@@ -183,19 +199,44 @@ def _invoker(
     )
 
     async def invoke(data: Any) -> Any:
-        ctx, value = _context(bridge, index, trigger, path, data)
+        ctx, value = _context(bridge, config.name, index, trigger, path, data)
         if chain is not None:
-            return to_wire(await chain(value, ctx))
+            try:
+                return to_wire(await chain(value, ctx))
+            except Exception as exc:
+                return internal_error(ctx, exc)
         return to_wire(await call_user(handler, value, ctx))
 
     return invoke
 
 
+def internal_error(ctx: FlowContext, exc: BaseException) -> dict[str, Any]:
+    """The 500 answer for an API step that raised; logs the traceback with a new error id."""
+    error_id = str(uuid.uuid4())
+    stack = "".join(traceback.format_exception(exc)).rstrip()
+    ctx.logger.error(
+        f"step {ctx.step} failed (error_id {error_id}): {stack}", {"error_id": error_id}
+    )
+    return {
+        "status": 500,
+        "body": {
+            "error": "internal_error",
+            "message": "the request could not be handled",
+            "error_id": error_id,
+        },
+    }
+
+
 def _condition(
-    bridge: Bridge, index: int, trigger: AnyTrigger, condition: Callable[..., Any], path: str
+    bridge: Bridge,
+    step: str,
+    index: int,
+    trigger: AnyTrigger,
+    condition: Callable[..., Any],
+    path: str,
 ) -> Callable[[Any], Awaitable[bool]]:
     async def check(data: Any) -> bool:
-        ctx, value = _context(bridge, index, trigger, path, data)
+        ctx, value = _context(bridge, step, index, trigger, path, data)
         return bool(await call_user(condition, value, ctx))
 
     return check

@@ -19,8 +19,18 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 class _Trigger(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
 
-    condition: Condition | None = None
-    """Runs before the handler; a false result skips it (HTTP answers 422)."""
+    condition: Condition | list[Condition] | None = None
+    """Runs before the handler; a false result skips it (HTTP answers 422). A list runs in
+    order, and the first false result stops the call (the later ones do not run)."""
+
+    @property
+    def conditions(self) -> list[Condition]:
+        """The trigger's conditions as a list (none, one, or several in order)."""
+        if self.condition is None:
+            return []
+        if isinstance(self.condition, list):
+            return list(self.condition)
+        return [self.condition]
 
 
 class ApiTrigger(_Trigger):
