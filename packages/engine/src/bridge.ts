@@ -138,17 +138,17 @@ export class BridgeModule implements EngineModule {
         return engine.removeWorkerFunction(worker, frame.function_path)
       case 'registertrigger': {
         const { id, trigger_type, function_path, config } = frame
-        engine
-          .registerTrigger({ id, trigger_type, function_path, config, owner: worker.id })
+        engine.triggers
+          .register({ id, trigger_type, function_path, config, owner: worker.id })
           .catch((err) => worker.send(errorFrame(toWireError(err), id)))
         return
       }
       case 'unregistertrigger': {
-        const owner = engine.triggerOwner(frame.id)
+        const owner = engine.triggers.owner(frame.id)
         if (owner !== undefined && owner !== worker.id) {
           throw new IIIError(ErrorCode.TriggerConflict, `trigger ${frame.id} belongs to another worker`)
         }
-        void engine.unregisterTrigger(frame.id)
+        void engine.triggers.unregister(frame.id)
         return
       }
       case 'registercondition':
@@ -156,11 +156,11 @@ export class BridgeModule implements EngineModule {
       case 'unregistercondition':
         return engine.removeCondition(frame.function_path, frame.condition_function_path, worker.id)
       case 'registertriggertype':
-        return engine.addWorkerTriggerType(worker, frame.id, frame.description)
+        return engine.triggers.addWorkerType(worker, frame.id, frame.description)
       case 'unregistertriggertype':
-        return engine.removeWorkerTriggerType(worker, frame.id)
+        return engine.triggers.removeWorkerType(worker, frame.id)
       case 'triggerregistrationresult':
-        return engine.triggerRegistrationResult(worker, frame.id, frame.error)
+        return engine.triggers.registrationResult(worker, frame.id, frame.error)
       case 'registerservice': {
         const { type: _type, ...service } = frame
         worker.services.set(frame.id, service)

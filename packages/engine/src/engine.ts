@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import type { EngineOptions } from './config.js'
-import { ErrorCode, IIIError, toWireError } from './errors.js'
+import { ErrorCode, IIIError } from './errors.js'
 import { createLogger, type Logger } from './log.js'
 import type {
   CallContext,
@@ -18,6 +18,7 @@ import type {
   TriggerTypeHandler,
 } from './modules/types.js'
 import { encodeInvoke, type JsonObject, RawJson, type TriggerMeta } from './protocol.js'
+import { TriggerRegistry } from './triggers.js'
 import type { Worker } from './worker.js'
 
 interface FunctionEntry {
@@ -27,19 +28,6 @@ interface FunctionEntry {
   workers: Worker[]
   /** Round-robin cursor over `workers`. */
   next: number
-}
-
-interface TriggerTypeEntry {
-  id: string
-  description?: string
-  handler?: TriggerTypeHandler
-  owner?: Worker
-}
-
-interface TriggerEntry {
-  record: TriggerRecord
-  /** pending: its type is not there yet; active: its type took it; forwarded: sent to the owning worker. */
-  status: 'pending' | 'active' | 'forwarded'
 }
 
 interface ConditionEntry {
@@ -60,8 +48,6 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 export class Engine implements EngineApi {
   readonly log: Logger
   private readonly functions = new Map<string, FunctionEntry>()
-  private readonly triggers = new Map<string, TriggerEntry>()
-  private readonly triggerTypes = new Map<string, TriggerTypeEntry>()
   private readonly conditions = new Map<string, ConditionEntry[]>()
   private readonly pending = new Map<string, PendingCall>()
   readonly workers = new Map<string, Worker>()
@@ -72,11 +58,15 @@ export class Engine implements EngineApi {
   private started: EngineModule[] = []
   private modules: EngineModule[] = []
 
+  /** Trigger types and triggers. */
+  readonly triggers: TriggerRegistry
+
   constructor(
     readonly options: EngineOptions,
     log?: Logger,
   ) {
     this.log = log ?? createLogger(options.logLevel)
+    this.triggers = new TriggerRegistry(this.workers, this.log)
   }
 
   /** Adds modules to start, in order. */
@@ -252,150 +242,14 @@ export class Engine implements EngineApi {
     else call.resolve(result === undefined ? null : result)
   }
 
-  // ---- trigger types ---------------------------------------------------------------------
+  // ---- trigger types and triggers (EngineApi) -------------------------------------------
 
   registerTriggerType(id: string, handler: TriggerTypeHandler, description?: string): void {
-    if (this.triggerTypes.has(id)) throw new Error(`trigger type ${id} is registered twice`)
-    this.triggerTypes.set(id, { id, description, handler })
-    void this.activatePending(id)
+    this.triggers.registerBuiltinType(id, handler, description)
   }
 
-  addWorkerTriggerType(worker: Worker, id: string, description?: string): void {
-    const existing = this.triggerTypes.get(id)
-    if (existing !== undefined && existing.owner !== worker) {
-      throw new IIIError(
-        ErrorCode.TriggerTypeConflict,
-        existing.handler
-          ? `trigger type ${id} is built in`
-          : `trigger type ${id} is owned by worker ${existing.owner?.id}`,
-      )
-    }
-    this.triggerTypes.set(id, { id, description, owner: worker })
-    worker.triggerTypes.add(id)
-    void this.activatePending(id)
-  }
-
-  removeWorkerTriggerType(worker: Worker, id: string): void {
-    const entry = this.triggerTypes.get(id)
-    worker.triggerTypes.delete(id)
-    if (entry?.owner !== worker) return
-    this.triggerTypes.delete(id)
-    for (const t of this.triggers.values()) if (t.record.trigger_type === id) t.status = 'pending'
-  }
-
-  triggerTypesList(): Array<{ id: string; description?: string; builtin: boolean }> {
-    return [...this.triggerTypes.values()].map((t) => ({
-      id: t.id,
-      ...(t.description !== undefined && { description: t.description }),
-      builtin: t.handler !== undefined,
-    }))
-  }
-
-  private async activatePending(type: string): Promise<void> {
-    for (const entry of [...this.triggers.values()]) {
-      if (entry.status !== 'pending' || entry.record.trigger_type !== type) continue
-      try {
-        await this.activate(entry)
-      } catch (err) {
-        this.dropTrigger(entry)
-        this.reportTriggerError(entry.record, toWireError(err))
-      }
-    }
-  }
-
-  // ---- triggers --------------------------------------------------------------------------
-
-  /** Registers a trigger; rejects with an `IIIError` if its type refuses it. */
-  async registerTrigger(record: TriggerRecord): Promise<void> {
-    const existing = this.triggers.get(record.id)
-    if (existing !== undefined) {
-      if (existing.record.owner !== record.owner) {
-        throw new IIIError(ErrorCode.TriggerConflict, `trigger id ${record.id} is taken by another worker`)
-      }
-      await this.unregisterTrigger(record.id)
-    }
-    const entry: TriggerEntry = { record, status: 'pending' }
-    this.triggers.set(record.id, entry)
-    if (record.owner !== null) this.workers.get(record.owner)?.triggers.add(record.id)
-    if (!this.triggerTypes.has(record.trigger_type)) {
-      this.log.warn(`trigger ${record.id} waits for trigger type ${record.trigger_type}`)
-      return
-    }
-    try {
-      await this.activate(entry)
-    } catch (err) {
-      this.dropTrigger(entry)
-      throw err
-    }
-  }
-
-  private async activate(entry: TriggerEntry): Promise<void> {
-    const type = this.triggerTypes.get(entry.record.trigger_type)
-    if (type === undefined) return
-    if (type.handler !== undefined) {
-      entry.status = 'active'
-      await type.handler.register(entry.record)
-    } else if (type.owner !== undefined) {
-      entry.status = 'forwarded'
-      const { id, trigger_type, function_path, config } = entry.record
-      type.owner.send(JSON.stringify({ type: 'registertrigger', id, trigger_type, function_path, config }))
-    }
-  }
-
-  async unregisterTrigger(id: string): Promise<void> {
-    const entry = this.triggers.get(id)
-    if (entry === undefined) return
-    this.dropTrigger(entry)
-    const type = this.triggerTypes.get(entry.record.trigger_type)
-    if (entry.status === 'active' && type?.handler !== undefined) {
-      try {
-        await type.handler.unregister(entry.record)
-      } catch (err) {
-        this.log.error(`trigger type ${type.id} failed to unregister ${id}`, { error: String(err) })
-      }
-    } else if (entry.status === 'forwarded' && type?.owner !== undefined) {
-      type.owner.send(JSON.stringify({ type: 'unregistertrigger', id, trigger_type: entry.record.trigger_type }))
-    }
-  }
-
-  triggerOwner(id: string): string | null | undefined {
-    return this.triggers.get(id)?.record.owner
-  }
-
-  private dropTrigger(entry: TriggerEntry): void {
-    this.triggers.delete(entry.record.id)
-    if (entry.record.owner !== null) this.workers.get(entry.record.owner)?.triggers.delete(entry.record.id)
-  }
-
-  /** The owner of a worker trigger type accepted or refused a forwarded trigger. */
-  triggerRegistrationResult(worker: Worker, id: string, error: { code: string; message: string } | undefined): void {
-    const entry = this.triggers.get(id)
-    if (entry === undefined || this.triggerTypes.get(entry.record.trigger_type)?.owner !== worker) return
-    if (error === undefined) return
-    this.dropTrigger(entry)
-    this.reportTriggerError(entry.record, {
-      code: ErrorCode.TriggerRejected,
-      message: `trigger ${id} was refused by the owner of ${entry.record.trigger_type}: ${error.message}`,
-    })
-  }
-
-  private reportTriggerError(record: TriggerRecord, error: { code: string; message: string }): void {
-    const owner = record.owner === null ? undefined : this.workers.get(record.owner)
-    if (owner !== undefined) owner.send(JSON.stringify({ type: 'error', ...error, ref: record.id }))
-    else this.log.warn(error.message)
-  }
-
-  *triggersOfType(type: string): Iterable<TriggerRecord> {
-    for (const t of this.triggers.values()) if (t.record.trigger_type === type && t.status === 'active') yield t.record
-  }
-
-  triggersList(): Array<{ id: string; trigger_type: string; function_path: string; config: JsonObject }> {
-    return [...this.triggers.values()].map(({ record: r }) => ({
-      id: r.id,
-      trigger_type: r.trigger_type,
-      function_path: r.function_path,
-      config: r.config,
-    }))
+  triggersOfType(type: string): Iterable<TriggerRecord> {
+    return this.triggers.ofType(type)
   }
 
   // ---- conditions ------------------------------------------------------------------------
@@ -435,8 +289,8 @@ export class Engine implements EngineApi {
     }
     worker.running.clear()
     for (const path of [...worker.functions]) this.removeWorkerFunction(worker, path)
-    for (const id of [...worker.triggers]) void this.unregisterTrigger(id)
-    for (const type of [...worker.triggerTypes]) this.removeWorkerTriggerType(worker, type)
+    for (const id of [...worker.triggers]) void this.triggers.unregister(id)
+    for (const type of [...worker.triggerTypes]) this.triggers.removeWorkerType(worker, type)
     for (const [path, list] of this.conditions) {
       const kept = list.filter((c) => c.owner !== worker.id)
       if (kept.length === 0) this.conditions.delete(path)

@@ -20,10 +20,10 @@ export class CoreModule implements EngineModule {
     engine.registerFunction('engine.workers.list', () => ({ workers: engine.workersList() }), {
       description: 'Lists the connected workers',
     })
-    engine.registerFunction('engine.triggers.list', () => ({ triggers: engine.triggersList() }), {
+    engine.registerFunction('engine.triggers.list', () => ({ triggers: engine.triggers.list() }), {
       description: 'Lists every registered trigger',
     })
-    engine.registerFunction('engine.trigger_types.list', () => ({ trigger_types: engine.triggerTypesList() }), {
+    engine.registerFunction('engine.trigger_types.list', () => ({ trigger_types: engine.triggers.typesList() }), {
       description: 'Lists the trigger types, built-in and worker-owned',
     })
     engine.registerFunction(
