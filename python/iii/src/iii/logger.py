@@ -6,8 +6,9 @@ default) so applications keep control of handlers and levels. Each record gets t
 trace id so it shows up with any formatter. :class:`TraceIdFilter` adds the same attributes to
 records from other loggers, for format strings such as ``"%(trace_id)s %(message)s"``.
 
-Every record that the :mod:`logging` level lets through is also sent, fire-and-forget, to the
-engine's ``logger.log`` built-in as ``{level, message, trace_id?, function_path?, data?}``:
+Every record at or above ``III_LOG_LEVEL`` (default ``info``, as in the Node SDK, whatever the
+:mod:`logging` configuration) is also sent, fire-and-forget, to the engine's ``logger.log``
+built-in as ``{level, message, trace_id?, function_path?, data?}``:
 through the logger's own ``bridge``, or else through the bridge running the current call (so a
 plain ``Logger()`` used inside a handler forwards). ``Logger(forward=False)`` or
 ``Bridge(forward_logs=False)`` turns that off. Values under secret-looking keys and
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -201,10 +203,16 @@ class Logger:
             entry["data"] = safe
         if self._sink is not None:
             self._sink(level, text, entry)
-        if self._forward and self._log.isEnabledFor(_LEVELS[level]):
+        if self._forward and _LEVELS[level] >= _forward_threshold():
             bridge = self._bridge if self._bridge is not None else _log_bridge.get()
             if bridge is not None:
                 bridge._forward_log({**entry, "level": _WIRE_LEVELS[level]})
+
+
+def _forward_threshold() -> int:
+    """The lowest level forwarded to the engine: ``III_LOG_LEVEL``, else INFO."""
+    name = os.environ.get("III_LOG_LEVEL", "info").lower()
+    return _LEVELS.get(name, logging.INFO) if name != "silent" else logging.CRITICAL + 1
 
 
 class TraceIdFilter(logging.Filter):
