@@ -4,7 +4,7 @@
  * handler (in awaited helpers too), and calls made from there carry the trace on.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 import type { Logger } from './logger.js'
 import type { TriggerMeta } from './protocol.js'
 
@@ -40,9 +40,24 @@ export function runWithContext<T>(ctx: InvocationContext, fn: () => T): T {
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/
 
+// Random bytes for ids come from a pool refilled 4 KiB at a time: one system call per 170
+// traces instead of two per trace (a visible cost on a worker serving many requests).
+const pool = Buffer.alloc(4096)
+let poolOffset = pool.length
+
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool)
+    poolOffset = 0
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + bytes)
+  poolOffset += bytes
+  return hex
+}
+
 /** Starts a new W3C trace: `00-<32 hex trace id>-<16 hex span id>-01`. */
 export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`
+  return `00-${randomHex(16)}-${randomHex(8)}-01`
 }
 
 /** The trace id of a `traceparent`, or `undefined` when it is not a valid one. */
