@@ -3,6 +3,7 @@
  * writes answers back, keeps sockets alive with pings and closes abusive ones.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { errorFrame } from '@iii-dev/protocol'
 import { type WebSocket, WebSocketServer } from 'ws'
 import type { Engine } from './engine.js'
 import { ErrorCode, IIIError, toWireError } from './errors.js'
@@ -12,10 +13,9 @@ import {
   decodeFrame,
   encodeResult,
   encodeResultError,
-  errorFrame,
   type Frame,
   frameRef,
-  type InvokeFunction,
+  type InvokeFunctionFrame,
 } from './protocol.js'
 import { Worker } from './worker.js'
 
@@ -176,7 +176,7 @@ export class BridgeModule implements EngineModule {
     }
   }
 
-  private invoke(worker: Worker, frame: InvokeFunction): void {
+  private invoke(worker: Worker, frame: InvokeFunctionFrame): void {
     const { invocation_id: id, function_path: path } = frame
     const call = this.engine.invoke(path, frame.data ?? null, {
       trigger: frame.trigger,

@@ -706,7 +706,7 @@ export class Bridge {
         const result = await runWithContext(ctx, () => entry.handler(frame.data, ctx))
         reply = { result: result === undefined ? null : result }
       } catch (err) {
-        reply = { error: toWireError(err) }
+        reply = { error: toWireError(err, ErrorCode.InvocationFailed) }
         if (id === undefined) ctx.logger.error(`handler failed: ${reply.error?.message}`)
       }
     }
