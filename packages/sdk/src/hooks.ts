@@ -8,7 +8,8 @@
  *   useFunctionsAvailable((functions) => { ... })
  */
 import { randomUUID } from 'node:crypto'
-import { type Bridge, type FunctionHandler, getDefaultBridge, type Registration } from './bridge.js'
+import { type Bridge, getDefaultBridge } from './bridge.js'
+import type { FunctionHandler, Registration } from './types.js'
 
 /** The request an `api` trigger passes to its function (see docs/http.md). */
 export interface ApiRequest<TBody = any> {
