@@ -19,7 +19,7 @@ async function engineOnDefaultPort(t: Parameters<typeof startEngine>[0]): Promis
     try {
       return await startEngine(t, { ports: { bridge: 49134 } })
     } catch (err) {
-      if (Date.now() > end || !/EADDRINUSE/.test(String(err))) throw err
+      if (Date.now() > end || !/EADDRINUSE|already in use/.test(String(err))) throw err
       await sleep(500)
     }
   }
