@@ -2,6 +2,7 @@
 // default `sqlite` adapter and with `memory`, against Redis GET / SET / INCR (a real
 // redis-server, no persistence) from the same client machine with ioredis. The `incr` cases
 // hit one key from every lane and must end exact (the load process checks it).
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { root, runJson, startEngine, startRedis, summarize, tmpFile } from './lib.mjs'
 
@@ -17,12 +18,13 @@ export async function b4({ rounds, durationMs, smoke, pin }) {
   const concurrency = smoke ? [1, 64] : [1, 8, 64]
   const cases = concurrency.flatMap((c) => OPS.map(({ op }) => `${op}@${c}`)).join(',')
   const memoryConfig = tmpFile('b4-memory.yaml', 'modules:\n  state:\n    adapter: memory\n')
+  const dataDir = join(root, `bench/results/tmp/data-b4-${process.pid}`)
   const systems = {}
   const samples = {}
   try {
     const redis = await startRedis({ cpu: cpuSut })
     systems.redis = { url: redis.url, stop: redis.stop }
-    const sqlite = await startEngine({ cpu: cpuSut, dataDir: join(root, `bench/results/tmp/data-b4-${process.pid}`) })
+    const sqlite = await startEngine({ cpu: cpuSut, dataDir })
     systems.iii_sqlite = { url: sqlite.bridgeUrl, stop: sqlite.stop }
     const memory = await startEngine({ cpu: cpuSut, config: memoryConfig })
     systems.iii_memory = { url: memory.bridgeUrl, stop: memory.stop }
@@ -47,6 +49,7 @@ export async function b4({ rounds, durationMs, smoke, pin }) {
     }
   } finally {
     for (const s of Object.values(systems)) await s.stop()
+    rmSync(dataDir, { recursive: true, force: true })
   }
   const rows = Object.entries(samples).map(([key, s]) => {
     const [system, op, c] = key.split('@')

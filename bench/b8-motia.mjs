@@ -3,6 +3,7 @@
 // push). Open loop: chains fire at a fixed rate and the latency is from a chain's request
 // leaving the client to the stream client seeing its item. The Motia project is bench/motia-chain, run by
 // `motia start` (the CLI of packages/motia) against an engine started here.
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { root, runJson, startEngine, startProcess, summarize } from './lib.mjs'
 
@@ -10,13 +11,14 @@ export async function b8({ rounds, durationMs, smoke, pin }) {
   const cpuSut = pin ? 0 : undefined
   const cpuLoad = pin ? 1 : undefined
   const rates = smoke ? [100] : [100, 300]
+  const dataDir = join(root, `bench/results/tmp/data-b8-${process.pid}`)
   const systems = {}
   const samples = {}
   try {
     const hand = await startProcess(join(root, 'bench/servers/chain-handwired.mjs'), [], { cpu: cpuSut })
     const [, http, ws] = hand.output().match(/ready (\S+) (\S+)/)
     systems.handwired = { http, streams: ws, stop: hand.stop }
-    const engine = await startEngine({ cpu: cpuSut, dataDir: join(root, `bench/results/tmp/data-b8-${process.pid}`) })
+    const engine = await startEngine({ cpu: cpuSut, dataDir })
     systems.motia = { http: engine.apiUrl, streams: engine.streamsUrl, stop: engine.stop }
     const motia = await startProcess(
       join(root, 'node_modules/motia/bin/motia.js'),
@@ -45,6 +47,7 @@ export async function b8({ rounds, durationMs, smoke, pin }) {
     }
   } finally {
     for (const s of Object.values(systems)) await s.stop()
+    rmSync(dataDir, { recursive: true, force: true })
   }
   const rows = Object.entries(samples).map(([key, s]) => {
     const [system, rate] = key.split('@')
