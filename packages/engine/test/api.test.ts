@@ -589,3 +589,69 @@ describe('api trigger with the default config', () => {
     })
   })
 })
+
+describe('api routes under churn', () => {
+  test('routes removed and added again in any order keep answering right (empty slots, compaction)', async (t) => {
+    const engine = await startEngine(t)
+    const watcher = await RawClient.connect(t, engine.bridgeUrl)
+    const routeCount = async () =>
+      (await watcher.call('engine.triggers.list', {})).result.triggers.filter((x: any) => x.trigger_type === 'api')
+        .length
+    // 100 workers with 2 routes each leave at once: more empty slots than live ones, so the
+    // router is rebuilt; then the same patterns come back under other parameter names.
+    const workers = await Promise.all(Array.from({ length: 100 }, () => RawClient.connect(t, engine.bridgeUrl)))
+    for (const [i, w] of workers.entries()) {
+      w.register(`f${i}`, () => ({ status: 200, body: { from: i } }))
+      w.send({
+        type: 'registertrigger',
+        id: `a${i}`,
+        trigger_type: 'api',
+        function_path: `f${i}`,
+        config: { api_path: `/r${i}/:id`, http_method: 'GET' },
+      })
+      w.send({
+        type: 'registertrigger',
+        id: `b${i}`,
+        trigger_type: 'api',
+        function_path: `f${i}`,
+        config: { api_path: `/s${i}`, http_method: 'POST' },
+      })
+    }
+    const keeper = await RawClient.connect(t, engine.bridgeUrl)
+    keeper.register('keep', () => ({ status: 200, body: 'kept' }))
+    keeper.send({
+      type: 'registertrigger',
+      id: 'k',
+      trigger_type: 'api',
+      function_path: 'keep',
+      config: { api_path: '/keep/:x', http_method: 'GET' },
+    })
+    await eventually(async () => (await routeCount()) === 201)
+    assert.equal((await fetch(`${engine.apiUrl}/r7/x`)).status, 200)
+    for (const w of workers) w.close()
+    await eventually(async () => (await routeCount()) === 1)
+    assert.equal((await fetch(`${engine.apiUrl}/r7/x`)).status, 404)
+    assert.equal(await (await fetch(`${engine.apiUrl}/keep/1`)).json(), 'kept')
+    const back = await RawClient.connect(t, engine.bridgeUrl)
+    back.register('again', (d: any) => ({ status: 200, body: d.path_params }))
+    back.send({
+      type: 'registertrigger',
+      id: 'c',
+      trigger_type: 'api',
+      function_path: 'again',
+      config: { api_path: '/r7/:other', http_method: 'GET' },
+    })
+    back.send({
+      type: 'registertrigger',
+      id: 'd',
+      trigger_type: 'api',
+      function_path: 'again',
+      config: { api_path: '/s8', http_method: 'POST' },
+    })
+    await eventually(async () => (await fetch(`${engine.apiUrl}/r7/z`)).status === 200)
+    assert.deepEqual(await (await fetch(`${engine.apiUrl}/r7/z`)).json(), { other: 'z' })
+    assert.equal((await fetch(`${engine.apiUrl}/s8`, { method: 'POST' })).status, 200)
+    assert.equal((await fetch(`${engine.apiUrl}/s9`, { method: 'POST' })).status, 404)
+    assert.equal(await (await fetch(`${engine.apiUrl}/keep/2`)).json(), 'kept')
+  })
+})

@@ -114,14 +114,32 @@ function shapeOf(path: string): string {
   return path.replace(/\/:[^/]+/g, '/:')
 }
 
-export class RouteTable {
-  private readonly router = Router({
+/** What the router stores for a pattern: the live entry, or null once its last trigger left. */
+interface Slot {
+  entry: RouteEntry | null
+}
+
+function makeRouter() {
+  return Router({
     ignoreTrailingSlash: true,
     ignoreDuplicateSlashes: false,
     caseSensitive: true,
     // Parameters are bounded by MAX_URL_LENGTH instead (414), not silently by the router.
     maxParamLength: MAX_URL_LENGTH,
   })
+}
+
+/**
+ * The routes. Removing a route from find-my-way rebuilds its whole tree, which made a mass
+ * disconnect quadratic; so a removed route only empties its slot, a re-added pattern refills
+ * it, and the tree is rebuilt from the live routes once empty slots outnumber them.
+ */
+export class RouteTable {
+  private router = makeRouter()
+  /** `METHOD path` -> the slot the router holds for it. */
+  private readonly slots = new Map<string, Slot>()
+  private emptySlots = 0
+  private compactScheduled = false
   /** `METHOD shape` -> entry. */
   private readonly byShape = new Map<string, RouteEntry>()
   /** trigger id -> entry. */
@@ -165,14 +183,7 @@ export class RouteTable {
       triggerIds: [trigger.id],
       meta: makeMeta(trigger.id, route.path, route.method),
     }
-    try {
-      this.router.on(route.method, route.path, noop, entry)
-    } catch (err) {
-      throw new IIIError(
-        ErrorCode.TriggerConflict,
-        `api trigger ${trigger.id}: ${route.method} ${route.path} cannot be routed: ${(err as Error).message}`,
-      )
-    }
+    this.place(entry, trigger.id)
     this.byShape.set(key, entry)
     this.byTrigger.set(trigger.id, entry)
     return entry
@@ -190,7 +201,60 @@ export class RouteTable {
       return
     }
     this.byShape.delete(`${entry.method} ${shapeOf(entry.path)}`)
-    this.router.off(entry.method, entry.path)
+    const slot = this.slots.get(`${entry.method} ${entry.path}`)
+    if (slot !== undefined && slot.entry === entry) {
+      slot.entry = null
+      this.emptySlots++
+      this.scheduleCompaction()
+    }
+  }
+
+  /** Puts an entry in the router: into its pattern's empty slot, or as a new route. */
+  private place(entry: RouteEntry, triggerId: string): void {
+    const slotKey = `${entry.method} ${entry.path}`
+    const slot = this.slots.get(slotKey)
+    if (slot !== undefined) {
+      slot.entry = entry
+      this.emptySlots--
+      return
+    }
+    const fresh: Slot = { entry }
+    try {
+      this.router.on(entry.method, entry.path, noop, fresh)
+    } catch (err) {
+      // An empty slot of the same shape under other parameter names may be in the way.
+      if (this.emptySlots === 0) throw routeError(triggerId, entry, err)
+      this.compact()
+      try {
+        this.router.on(entry.method, entry.path, noop, fresh)
+      } catch (again) {
+        throw routeError(triggerId, entry, again)
+      }
+    }
+    this.slots.set(slotKey, fresh)
+  }
+
+  private scheduleCompaction(): void {
+    if (this.compactScheduled || this.emptySlots < 64 || this.emptySlots < this.slots.size - this.emptySlots) return
+    this.compactScheduled = true
+    setImmediate(() => {
+      this.compactScheduled = false
+      if (this.emptySlots >= 64 && this.emptySlots >= this.slots.size - this.emptySlots) this.compact()
+    })
+  }
+
+  /** Rebuilds the router from the live routes. */
+  private compact(): void {
+    const router = makeRouter()
+    const live = [...this.slots].filter(([, slot]) => slot.entry !== null)
+    for (const [, slot] of live) {
+      const e = slot.entry as RouteEntry
+      router.on(e.method, e.path, noop, slot)
+    }
+    this.router = router
+    this.slots.clear()
+    for (const [key, slot] of live) this.slots.set(key, slot)
+    this.emptySlots = 0
   }
 
   /**
@@ -201,7 +265,8 @@ export class RouteTable {
   find(method: string, url: string): RouteMatch | null {
     const found = this.router.find(method as Router.HTTPMethod, url)
     if (found === null) return null
-    const entry = found.store as RouteEntry
+    const entry = (found.store as Slot).entry
+    if (entry === null) return null
     const params = found.params as Record<string, string>
     if (entry.hasParams) {
       for (const name in params) {
@@ -226,3 +291,10 @@ function makeMeta(id: string, path: string, method: HttpMethod): TriggerMeta {
 }
 
 function noop(): void {}
+
+function routeError(triggerId: string, entry: RouteEntry, err: unknown): IIIError {
+  return new IIIError(
+    ErrorCode.TriggerConflict,
+    `api trigger ${triggerId}: ${entry.method} ${entry.path} cannot be routed: ${(err as Error).message}`,
+  )
+}
