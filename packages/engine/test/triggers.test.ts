@@ -166,6 +166,38 @@ describe('cron', () => {
     }
   })
 
+  test('200 jobs due at the same seconds each fire once per second, none missed, none twice', async (t) => {
+    const engine = await startEngine(t)
+    const w = await RawClient.connect(t, engine.bridgeUrl)
+    const seen = new Map<string, number>()
+    w.register('many', (d, f) => {
+      const key = `${f.trigger.id} ${d.scheduled_time}`
+      seen.set(key, (seen.get(key) ?? 0) + 1)
+    })
+    for (let i = 0; i < 200; i++) {
+      w.send({
+        type: 'registertrigger',
+        id: `job-${i}`,
+        trigger_type: 'cron',
+        function_path: 'many',
+        config: { expression: '* * * * * *' },
+      })
+    }
+    await sleep(3300)
+    w.close()
+    const perSecond = new Map<string, Set<string>>()
+    for (const [key, count] of seen) {
+      assert.equal(count, 1, `${key} fired ${count} times`)
+      const [id, time] = key.split(' ')
+      if (!perSecond.has(time)) perSecond.set(time, new Set())
+      perSecond.get(time)?.add(id)
+    }
+    // Every second after all 200 were registered saw all 200 jobs.
+    const seconds = [...perSecond.keys()].sort()
+    assert.ok(seconds.length >= 3, `only ${seconds.length} seconds observed`)
+    for (const time of seconds.slice(1, -1)) assert.equal(perSecond.get(time)?.size, 200, time)
+  })
+
   test('bad expressions and time zones are refused with a precise message', async (t) => {
     const engine = await startEngine(t)
     const w = await RawClient.connect(t, engine.bridgeUrl)
