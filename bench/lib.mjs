@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-export const engineCli = join(root, 'packages/engine/dist/cli.js')
+export const engineCli = join(root, 'packages/engine/bin/iii.js')
 const live = new Set()
 
 /**

@@ -9,7 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const app = process.env.III_EXAMPLE ?? join(root, 'examples/quickstart/app.mjs')
 const children = []
 
-const engine = spawn(process.execPath, [join(root, 'packages/engine/dist/cli.js'), ...process.argv.slice(2)], {
+const engine = spawn(process.execPath, [join(root, 'packages/engine/bin/iii.js'), ...process.argv.slice(2)], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
 })

@@ -11,7 +11,7 @@ from iii.testing import EngineProcess
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-ENGINE_CLI = REPO / "packages" / "engine" / "dist" / "cli.js"
+ENGINE_CLI = REPO / "packages" / "engine" / "bin" / "iii.js"
 
 
 @pytest.fixture(scope="module")

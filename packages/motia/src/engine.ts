@@ -25,10 +25,10 @@ export function reachable(url: string, timeoutMs = 500): Promise<boolean> {
   })
 }
 
-/** The engine's `cli.js`, resolved from where motia is installed. */
+/** The `iii` command (`bin/iii.js` of @iii-dev/engine), resolved from where motia is installed. */
 export function engineCliPath(): string {
   const main = fileURLToPath(import.meta.resolve('@iii-dev/engine'))
-  return join(dirname(main), 'cli.js')
+  return join(dirname(main), '..', 'bin', 'iii.js')
 }
 
 export interface SpawnedEngine {

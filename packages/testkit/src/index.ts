@@ -1,5 +1,5 @@
 /**
- * The test harness. Starts the real `iii` engine (the built `dist/cli.js`) and worker scripts as
+ * The test harness. Starts the real `iii` engine (the `iii` command, `packages/engine/bin/iii.js`) and worker scripts as
  * separate processes on ephemeral ports, and stops them at the end of the test.
  *
  *   const engine = await startEngine(t)            // t: node:test context, cleanup registered
@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-export const engineCli = join(repoRoot, 'packages/engine/dist/cli.js')
+export const engineCli = join(repoRoot, 'packages/engine/bin/iii.js')
 
 /** Anything with an `after` hook, such as node:test's TestContext or a suite context. */
 export interface Cleanup {

@@ -10,7 +10,7 @@ import pytest
 from iii.testing import EngineProcess
 
 REPO = Path(__file__).resolve().parents[3]
-ENGINE_CLI = REPO / "packages" / "engine" / "dist" / "cli.js"
+ENGINE_CLI = REPO / "packages" / "engine" / "bin" / "iii.js"
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from iii import Bridge
 from iii.testing import EngineProcess
 
 REPO = Path(__file__).resolve().parents[3]
-ENGINE_CLI = REPO / "packages" / "engine" / "dist" / "cli.js"
+ENGINE_CLI = REPO / "packages" / "engine" / "bin" / "iii.js"
 
 
 @pytest.fixture(scope="session")

@@ -24,16 +24,16 @@ _ADDRESS = re.compile(r"^\s*(\w+)\s+((?:ws|wss|http|https)://\S+)\s*$")
 
 
 def find_engine_cli(start: str | os.PathLike[str] | None = None) -> Path:
-    """Locate the engine CLI: ``III_ENGINE_CLI`` or ``packages/engine/dist/cli.js`` upwards."""
+    """Locate the engine CLI: ``III_ENGINE_CLI`` or ``packages/engine/bin/iii.js`` upwards."""
     env = os.environ.get("III_ENGINE_CLI")
     if env:
         return Path(env)
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
-        candidate = folder / "packages" / "engine" / "dist" / "cli.js"
-        if candidate.exists():
+        candidate = folder / "packages" / "engine" / "bin" / "iii.js"
+        if candidate.exists() and (candidate.parent.parent / "dist" / "iii.mjs").exists():
             return candidate
-    raise FileNotFoundError("engine CLI not found; build it (npx tsc -b packages/engine)")
+    raise FileNotFoundError("engine CLI not found; build it (npm run build)")
 
 
 @dataclass
