@@ -51,14 +51,15 @@ export class Worker {
 
 /**
  * Holds a WebSocket's writes until the end of the current event-loop turn, so every frame sent
- * to it in one turn leaves in one system call (under load that is many frames per write; alone,
- * a frame still leaves before any I/O is polled, so latency does not change).
+ * to it in one turn leaves in one system call (under load that is many frames per write). The
+ * release is a `setImmediate`, not a `process.nextTick`: answers produced by promise
+ * continuations of this turn (async handlers, the store) come after the tick queue.
  */
 export function batchWrites(ws: WebSocket): void {
   const raw = (ws as unknown as { _socket?: Socket })._socket
   if (raw === undefined || raw.writableCorked > 0) return
   raw.cork()
-  process.nextTick(uncork, raw)
+  setImmediate(uncork, raw)
 }
 
 function uncork(socket: Socket): void {

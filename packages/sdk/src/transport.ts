@@ -187,13 +187,14 @@ export class ReconnectingSocket {
 
 /**
  * Holds the socket's writes until the end of the current event-loop turn, so the frames sent
- * in one turn (a burst of calls, a registration replay) leave in one system call.
+ * in one turn (a burst of calls, a registration replay, answers of async handlers) leave in one
+ * system call. Released by `setImmediate`, after this turn's promise continuations.
  */
 function batchWrites(ws: WebSocket): void {
   const raw = (ws as unknown as { _socket?: Socket })._socket
   if (raw === undefined || raw.writableCorked > 0) return
   raw.cork()
-  process.nextTick(uncork, raw)
+  setImmediate(uncork, raw)
 }
 
 function uncork(socket: Socket): void {
