@@ -291,3 +291,16 @@ export function machineFacts() {
 }
 
 export const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
+
+/** Prints a closed-loop client's result line: calls, calls/s and latency percentiles (us). */
+export function printLatencies(latencies, elapsedSeconds) {
+  latencies.sort((a, b) => a - b)
+  console.log(
+    JSON.stringify({
+      calls: latencies.length,
+      per_s: latencies.length / elapsedSeconds,
+      p50_us: percentile(latencies, 50),
+      p99_us: percentile(latencies, 99),
+    }),
+  )
+}

@@ -1,7 +1,7 @@
 // Closed-loop iii load: N `invokeFunction` calls in flight from one worker to another through
 // the engine. Usage: node iii-client.mjs <bridgeUrl> <inFlight> <payloadBytes> <durationMs> [warmupMs]
 import { createBridge } from '@iii-dev/sdk'
-import { percentile } from '../lib.mjs'
+import { printLatencies } from '../lib.mjs'
 import { makePayload } from './payload.mjs'
 
 const [url, nArg, bytesArg, durArg, warmArg] = process.argv.slice(2)
@@ -27,13 +27,5 @@ measuring = false
 done = true
 const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
 await Promise.all(loops)
-latencies.sort((a, b) => a - b)
-console.log(
-  JSON.stringify({
-    calls: latencies.length,
-    per_s: latencies.length / elapsed,
-    p50_us: percentile(latencies, 50),
-    p99_us: percentile(latencies, 99),
-  }),
-)
+printLatencies(latencies, elapsed)
 process.exit(0)

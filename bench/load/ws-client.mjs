@@ -1,7 +1,7 @@
 // Closed-loop WebSocket load: N frames {id, data} in flight against an echo server or relay.
 // Usage: node ws-client.mjs <url> <inFlight> <payloadBytes> <durationMs> [warmupMs]
 import WebSocket from 'ws'
-import { percentile } from '../lib.mjs'
+import { printLatencies } from '../lib.mjs'
 import { makePayload } from './payload.mjs'
 
 const [url, nArg, bytesArg, durArg, warmArg] = process.argv.slice(2)
@@ -34,13 +34,5 @@ await new Promise((r) => setTimeout(r, Number(durArg)))
 measuring = false
 done = true
 const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
-latencies.sort((a, b) => a - b)
-console.log(
-  JSON.stringify({
-    calls: latencies.length,
-    per_s: latencies.length / elapsed,
-    p50_us: percentile(latencies, 50),
-    p99_us: percentile(latencies, 99),
-  }),
-)
+printLatencies(latencies, elapsed)
 process.exit(0)

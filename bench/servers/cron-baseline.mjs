@@ -3,10 +3,11 @@
 // cron-parser iterator (parsed once; the engine re-parses for every tick, see the report), a
 // tick that woke early re-armed, ticks missed during a stall skipped; plus, for the loaded
 // case, the bare node:http echo server of B1 in the same process.
-import { createServer } from 'node:http'
+
 import { CronExpressionParser } from 'cron-parser'
 import { serveIpc } from '../lib.mjs'
 import { CronRecorder } from './cron-stats.mjs'
+import { createEchoServer } from './echo-http.mjs'
 
 const jobs = Number(process.env.JOBS)
 const recorder = new CronRecorder()
@@ -30,15 +31,6 @@ for (let i = 0; i < jobs; i++) {
   schedule({ id: `job-${i}`, times, next: times.next().getTime() })
 }
 
-const server = createServer({ noDelay: true, keepAlive: true }, (req, res) => {
-  const chunks = []
-  req.on('data', (c) => chunks.push(c))
-  req.on('end', () => {
-    const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : null
-    const out = JSON.stringify({ ok: true, echo: body })
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) })
-    res.end(out)
-  })
-})
+const server = createEchoServer()
 serveIpc({ window: (msg) => recorder.window({ ...msg, jobs }) })
 server.listen(0, '127.0.0.1', () => console.log(`ready http://127.0.0.1:${server.address().port}`))
