@@ -2,10 +2,20 @@
  * The contract between the engine core and its modules. HTTP, events, cron, state, streams and
  * logging are modules: each registers its functions and trigger types through
  * {@link EngineApi}, the same operations a worker performs over the bridge.
+ *
+ * A module lives in `modules/<name>/`: `module.ts` implements {@link EngineModule}, and
+ * `options.ts` (when it takes options) exports the zod schema of its `modules.<name>` config
+ * entry, which `config.ts` validates at start-up (unknown keys and bad values stop the engine
+ * with one sentence naming the key). `modules/index.ts` decides which modules run.
  */
+import { z } from 'zod'
 import type { EngineOptions } from '../config.js'
+import type { CallMeta } from '../core/link.js'
 import type { Logger } from '../log.js'
 import type { JsonObject, RawJson, TriggerMeta } from '../protocol.js'
+
+/** The options schema of a module that takes none: its entry is `{}` (or `false`, to switch it off). */
+export const noOptions = z.object({}).strict()
 
 /** A registered trigger as modules see it. */
 export interface TriggerRecord {
@@ -44,11 +54,9 @@ export interface FunctionInfo {
   response_format?: unknown
 }
 
-export interface InvokeOptions {
+export interface InvokeOptions extends CallMeta {
   /** Set when a trigger caused the call: the function's conditions run first. */
   trigger?: TriggerMeta
-  traceparent?: string
-  baggage?: string
   /** Overrides the engine's default invocation timeout for this call. */
   timeoutMs?: number
   workerId?: string

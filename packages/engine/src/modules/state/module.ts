@@ -11,7 +11,7 @@
  * Triggers fire after the write is stored, without holding up its result; a failing or
  * condition-stopped handler is logged and never undoes the write.
  */
-import type { StoreOptions } from '../../config.js'
+
 import { ErrorCode, IIIError } from '../../errors.js'
 import { fireTriggers } from '../fire.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
@@ -26,6 +26,7 @@ import {
   type WriteResult,
   withFunctionName,
 } from '../store/index.js'
+import type { StateOptions } from './options.js'
 
 /** The one scope state uses inside its adapter. */
 const SCOPE = 'state'
@@ -39,7 +40,7 @@ export class StateModule implements EngineModule {
   /** Active `state` triggers by id. */
   private readonly triggers = new Map<string, TriggerRecord>()
 
-  constructor(private readonly options: StoreOptions) {}
+  constructor(private readonly options: StateOptions) {}
 
   /** The adapter in use; for tests and tools. */
   get store(): KvAdapter | null {

@@ -13,7 +13,7 @@
  * subscribers and fires the `stream` triggers whose config matches; `streams:join` triggers may
  * refuse a subscription and `streams:leave` triggers hear when one ends.
  */
-import type { StreamsOptions } from '../../config.js'
+
 import { ErrorCode, IIIError } from '../../errors.js'
 import { fireTriggers } from '../fire.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
@@ -30,6 +30,7 @@ import {
   withFunctionName,
 } from '../store/index.js'
 import type { ServerEvent } from './messages.js'
+import type { StreamsOptions } from './options.js'
 import { type ConnectInfo, StreamSocketServer, type Subscription } from './socket.js'
 
 /** How long the auth function and `streams:join` handlers may take before the answer is no. */
