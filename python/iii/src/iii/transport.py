@@ -189,7 +189,12 @@ class Transport:
             first.set_result(None)
         try:
             async for text in ws:
-                self._on_text(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+                try:
+                    self._on_text(
+                        text if isinstance(text, str) else text.decode("utf-8", "replace")
+                    )
+                except Exception:  # one bad frame must not end the connection
+                    log.exception("handling a frame from %s failed", self.url)
         except ConnectionClosed:
             pass
         finally:
