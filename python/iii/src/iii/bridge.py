@@ -1,60 +1,34 @@
 """The Bridge: a worker's connection to the iii engine.
 
-The Bridge is a facade over four parts, each with one reason to change: ``transport``
-(:mod:`iii.transport`, the socket and its reconnects), ``registrations``
-(:mod:`iii.registrations`, what this worker offers and its replay), ``calls``
-(:mod:`iii.calls`, calls waiting for answers and the send queue) and :mod:`iii.handlers`
-(running the engine's calls). It decodes incoming frames and routes them to those parts.
+The Bridge is a facade over parts with one reason to change each: ``options``
+(:mod:`iii.options`), ``registrations`` (:mod:`iii.registrations`, what this worker offers and
+its replay), ``calls`` (:mod:`iii.calls`, calls waiting for answers and the send queue) and the
+connection (:mod:`iii.connection`: the socket of :mod:`iii.transport`, and routing what arrives
+to :mod:`iii.handlers` and the parts above).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
-import logging
-import os
-import platform
-import threading
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
 
-from pydantic import ValidationError
-
-from .calls import Calls
-from .errors import BridgeClosedError, InvocationStoppedError, InvocationTimeoutError
-from .handlers import run_invocation
-from .logger import Logger, reset_log_sink, set_log_sink
-from .messages import (
-    ErrorMessage,
-    InvocationResult,
-    InvokeFunction,
-    Message,
-    Ping,
-    Pong,
-    RegisterFunction,
-    RegisterTrigger,
-    TriggerInfo,
-    UnregisterTrigger,
-    WorkerRegistered,
-    encode_frame,
-    parse_frame,
-)
+from .calls import Calls, encode_invoke
+from .connection import Connection
+from .errors import BridgeClosedError, InvocationTimeoutError
+from .logger import Logger
+from .messages import Message, RegisterFunction, TriggerInfo
+from .options import DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_URL, BridgeOptions
 from .refs import ConditionRef, FunctionRef, TriggerRef, TriggerTypeRef
 from .registrations import Registrations
 from .registry import Handler, TriggerCallback
-from .tracing import current_trace, new_trace
-from .transport import Transport
 from .validate import check_number, check_str
 
-DEFAULT_URL = "ws://127.0.0.1:49134"
-DEFAULT_MAX_QUEUED_MESSAGES = 10_000
 # Forwarded log records kept while the socket is closed; more are dropped (logs are best effort).
 MAX_QUEUED_LOGS = 1000
 H = TypeVar("H", bound=Callable[..., Any])
-log = logging.getLogger("iii")
 
 
 class Bridge:
@@ -88,49 +62,36 @@ class Bridge:
         max_queued_messages: int = DEFAULT_MAX_QUEUED_MESSAGES,
         forward_logs: bool = True,
     ) -> None:
-        if url is not None and not isinstance(url, str):
-            raise TypeError(f"Bridge url must be a str or None, got {type(url).__name__}")
-        url = url or os.environ.get("III_BRIDGE_URL") or DEFAULT_URL
-        if not url.startswith(("ws://", "wss://")):
-            raise ValueError(f"Bridge url must start with ws:// or wss://, got {url!r}")
-        if name is not None:
-            check_str("name", name)
-        check_number("connect_timeout", connect_timeout)
-        check_number("invocation_timeout", invocation_timeout)
-        check_number("reconnect_initial_delay", reconnect_initial_delay)
-        check_number("reconnect_max_delay", reconnect_max_delay)
-        if isinstance(max_queued_messages, bool) or not isinstance(max_queued_messages, int):
-            raise TypeError(
-                f"max_queued_messages must be an int, got {type(max_queued_messages).__name__}"
-            )
-        if max_queued_messages < 1:
-            raise ValueError(f"max_queued_messages must be positive, got {max_queued_messages}")
-        self.url = url
-        self.name = name
-        self.invocation_timeout = float(invocation_timeout)
-        self.forward_logs = bool(forward_logs)
-        self.worker_id: str | None = None
+        self.options = BridgeOptions.check(
+            url,
+            name=name,
+            connect_timeout=connect_timeout,
+            invocation_timeout=invocation_timeout,
+            reconnect=reconnect,
+            reconnect_initial_delay=reconnect_initial_delay,
+            reconnect_max_delay=reconnect_max_delay,
+            max_queued_messages=max_queued_messages,
+            forward_logs=forward_logs,
+        )
+        """The validated options."""
+        self.url = self.options.url
+        self.name = self.options.name
+        self.invocation_timeout = self.options.invocation_timeout
+        self.forward_logs = self.options.forward_logs
         self.registrations = Registrations(self._send)
         """What this worker offers; its methods are also the Bridge's ``register_*``."""
-        self.calls = Calls(max_queued_messages)
+        self.calls = Calls(self.options.max_queued_messages)
         """Calls waiting for their answers, and frames queued while disconnected."""
+        self._connection = Connection(self.options, self.registrations, self.calls, self)
+        self._transport = self._connection.transport  # for tests that count connections
         self._logger: Logger | None = None
-        self._pongs: deque[asyncio.Future[None]] = deque()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: int | None = None
         self._stopped: asyncio.Event | None = None
         self._closed = False
-        self._transport = Transport(
-            url,
-            on_open=self._on_open,
-            on_text=self._on_text,
-            on_close=self._on_close,
-            connect_timeout=float(connect_timeout),
-            reconnect=bool(reconnect),
-            reconnect_initial_delay=float(reconnect_initial_delay),
-            reconnect_max_delay=float(reconnect_max_delay),
-        )
+
+    @property
+    def worker_id(self) -> str | None:
+        """The id the engine gave this worker on the current connection (``None`` when closed)."""
+        return self._connection.worker_id
 
     # ----- lifecycle -------------------------------------------------------------------------
 
@@ -144,7 +105,7 @@ class Bridge:
     @property
     def connected(self) -> bool:
         """Whether the socket to the engine is open right now."""
-        return self._transport.is_open
+        return self._connection.is_open
 
     async def connect(self) -> None:
         """Connect, send every registration, and return once the engine has taken them.
@@ -157,10 +118,8 @@ class Bridge:
         if self.connected:
             return
         self._closed = False
-        self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
         self._stopped = asyncio.Event()
-        await self._transport.start()
+        await self._connection.start()
         await self.flush(timeout=2.0)
 
     async def disconnect(self) -> None:
@@ -170,12 +129,7 @@ class Bridge:
         self._closed = True
         self.calls.fail_all(BridgeClosedError("the bridge was disconnected"))
         self.calls.clear_queue()
-        await self._transport.stop()
-        tasks = [t for t in self._tasks if not t.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._connection.stop()
         if self._stopped is not None:
             self._stopped.set()
 
@@ -191,19 +145,7 @@ class Bridge:
 
         Returns ``False`` if no ``pong`` came back within ``timeout`` seconds.
         """
-        if not self.connected:
-            return False
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pongs.append(fut)
-        self._send_text(encode_frame(Ping()), queue=False)
-        try:
-            await asyncio.wait_for(fut, timeout)
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            if fut in self._pongs:
-                self._pongs.remove(fut)
+        return await self._connection.flush(timeout)
 
     async def __aenter__(self) -> Bridge:
         await self.connect()
@@ -330,11 +272,11 @@ class Bridge:
         check_number("timeout", timeout)
         self._check_open()
         invocation_id = uuid.uuid4().hex
-        text = self._encode_invoke(function_path, data, invocation_id, timeout, trigger)
+        text = encode_invoke(function_path, data, invocation_id, timeout, trigger)
         if not self.connected:
             self.calls.check_room()
         fut = self.calls.add(invocation_id)
-        self._send_text(text, queue=True, invocation_id=invocation_id)
+        self._connection.send_text(text, queue=True, invocation_id=invocation_id)
         try:
             return await asyncio.wait_for(fut, timeout)
         except TimeoutError:
@@ -354,10 +296,10 @@ class Bridge:
         """
         check_str("function_path", function_path)
         self._check_open()
-        text = self._encode_invoke(function_path, data, None, None, trigger)
+        text = encode_invoke(function_path, data, None, None, trigger)
         if not self.connected:
             self.calls.check_room()
-        self._send_text(text, queue=True)
+        self._connection.send_text(text, queue=True)
 
     def forward_log(self, entry: dict[str, Any]) -> None:
         """The :class:`~iii.LogSink` method: send a record to the engine's ``logger.log``.
@@ -366,7 +308,7 @@ class Bridge:
         first :meth:`connect`, after :meth:`disconnect`, and while disconnected once
         ``min(1000, max_queued_messages / 2)`` frames are queued (logs never fill the queue).
         """
-        if not self.forward_logs or self._loop is None or self._closed:
+        if not self.forward_logs or not self._connection.started or self._closed:
             return
         if not self.connected and self.calls.queued >= min(
             MAX_QUEUED_LOGS, self.calls.max_queued // 2
@@ -374,11 +316,11 @@ class Bridge:
             return
         try:
             try:
-                text = self._encode_invoke("logger.log", entry, None, None, None)
+                text = encode_invoke("logger.log", entry, None, None, None)
             except TypeError:  # data that is not JSON: send its repr
                 plain = json.loads(json.dumps(entry, default=repr))
-                text = self._encode_invoke("logger.log", plain, None, None, None)
-            self._send_text(text, queue=True)
+                text = encode_invoke("logger.log", plain, None, None, None)
+            self._connection.send_text(text, queue=True)
         except Exception:  # logging is best effort
             return
 
@@ -386,121 +328,8 @@ class Bridge:
         if self._closed:
             raise BridgeClosedError("the bridge was disconnected; call connect() again first")
 
-    def _encode_invoke(
-        self,
-        function_path: str,
-        data: Any,
-        invocation_id: str | None,
-        timeout: float | None,
-        trigger: dict[str, Any] | TriggerInfo | None,
-    ) -> str:
-        trace = current_trace() or new_trace()
-        try:
-            msg = InvokeFunction(
-                invocation_id=invocation_id,
-                function_path=function_path,
-                data=data,
-                trigger=TriggerInfo.model_validate(trigger)
-                if isinstance(trigger, dict)
-                else trigger,
-                traceparent=trace.traceparent,
-                baggage=trace.baggage,
-                timeout_ms=max(1, round(timeout * 1000)) if timeout is not None else None,
-            )
-            return encode_frame(msg)
-        except (ValidationError, ValueError) as exc:
-            raise TypeError(f"cannot send {function_path}: {exc}") from None
-
-    # ----- the socket side -------------------------------------------------------------------
-
-    def _send_text(self, text: str, *, queue: bool, invocation_id: str | None = None) -> None:
-        """Send now if connected; else queue (calls) or drop (registrations: replayed)."""
-        loop = self._loop
-        if loop is not None and self._loop_thread != threading.get_ident():
-            send = functools.partial(
-                self._send_text, text, queue=queue, invocation_id=invocation_id
-            )
-            loop.call_soon_threadsafe(send)
-            return
-        if not self._transport.send(text) and queue and not self._closed:
-            try:
-                self.calls.queue(text, invocation_id)
-            except Exception as exc:  # full since the caller's check (another thread won)
-                log.warning("dropping a call to the engine: %s", exc)
-
     def _send(self, msg: Message) -> None:
-        self._send_text(encode_frame(msg), queue=False)
-
-    def _on_open(self) -> list[str]:
-        # The replay first, then what was queued (calls whose caller gave up are dropped).
-        frames = [encode_frame(m) for m in self.registrations.replay()]
-        frames.extend(self.calls.drain())
-        return frames
-
-    def _on_close(self) -> None:
-        self.worker_id = None
-        self.calls.fail_all(
-            InvocationStoppedError("the connection to the engine closed while the call waited")
-        )
-        while self._pongs:
-            fut = self._pongs.popleft()
-            if not fut.done():
-                fut.set_result(None)
-
-    def _on_text(self, text: str) -> None:
-        try:
-            msg = parse_frame(text)
-        except Exception as exc:
-            log.warning("ignoring a frame the SDK could not parse: %s", exc)
-            return
-        if isinstance(msg, InvokeFunction):
-            self._spawn(self._answer_invocation(msg))
-        elif isinstance(msg, InvocationResult):
-            self.calls.resolve(msg)
-        elif isinstance(msg, WorkerRegistered):
-            self.worker_id = msg.worker_id
-            self._describe_worker()
-        elif isinstance(msg, Ping):
-            self._send(Pong())
-        elif isinstance(msg, Pong):
-            if self._pongs:
-                fut = self._pongs.popleft()
-                if not fut.done():
-                    fut.set_result(None)
-        elif isinstance(msg, RegisterTrigger):
-            self._spawn(self._answer_trigger(msg))
-        elif isinstance(msg, UnregisterTrigger):
-            self._spawn(self.registrations.forward_unregister(msg))
-        elif isinstance(msg, ErrorMessage):
-            log.warning("engine error %s: %s (ref=%s)", msg.code, msg.message, msg.ref)
-
-    def _describe_worker(self) -> None:
-        info = {
-            "runtime": "python",
-            "version": platform.python_version(),
-            "os": f"{platform.system().lower()} {platform.release()}",
-        }
-        if self.name:
-            info["name"] = self.name
-        self.invoke_function_async("engine.workers.register", info)
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _answer_invocation(self, msg: InvokeFunction) -> None:
-        # Loggers used while the handler runs (in this task, or its worker thread) forward here.
-        token = set_log_sink(self)
-        try:
-            reply = await run_invocation(msg, self.registrations.handler(msg.function_path))
-        finally:
-            reset_log_sink(token)
-        if reply is not None:
-            self._send_text(reply, queue=False)
-
-    async def _answer_trigger(self, msg: RegisterTrigger) -> None:
-        self._send(await self.registrations.answer_trigger(msg))
+        self._connection.send(msg)
 
 
 # Re-exported for type checkers that look here for the registration handle types.

@@ -1,4 +1,5 @@
-"""Calls this worker is waiting on, and the frames kept while the socket is closed.
+"""Calls this worker makes: their frames, the answers it waits for, and the frames kept while
+the socket is closed.
 
 :class:`Calls` is loop-bound state with no I/O: the bridge records a call *before* sending it
 (so a fast answer always finds its waiter), resolves it from the ``invocationresult`` and fails
@@ -14,8 +15,39 @@ import asyncio
 from collections import deque
 from typing import Any
 
+from pydantic import ValidationError
+
 from .errors import QueueFullError, error_from_wire
-from .messages import InvocationResult
+from .messages import InvocationResult, InvokeFunction, TriggerInfo, encode_frame
+from .tracing import current_trace, new_trace
+
+
+def encode_invoke(
+    function_path: str,
+    data: Any,
+    invocation_id: str | None,
+    timeout: float | None,
+    trigger: dict[str, Any] | TriggerInfo | None,
+) -> str:
+    """The ``invokefunction`` frame of a call, in the current trace (or a new one).
+
+    ``invocation_id`` ``None`` is a fire-and-forget call; ``timeout`` (seconds) becomes
+    ``timeout_ms``. Data that is not JSON raises ``TypeError`` naming the function.
+    """
+    trace = current_trace() or new_trace()
+    try:
+        msg = InvokeFunction(
+            invocation_id=invocation_id,
+            function_path=function_path,
+            data=data,
+            trigger=TriggerInfo.model_validate(trigger) if isinstance(trigger, dict) else trigger,
+            traceparent=trace.traceparent,
+            baggage=trace.baggage,
+            timeout_ms=max(1, round(timeout * 1000)) if timeout is not None else None,
+        )
+        return encode_frame(msg)
+    except (ValidationError, ValueError) as exc:
+        raise TypeError(f"cannot send {function_path}: {exc}") from None
 
 
 class Calls:
