@@ -6,6 +6,8 @@ in the system with :meth:`Bridge.invoke_function`.
 
 __version__ = "0.1.0"
 
+from typing import Any
+
 from .bridge import DEFAULT_URL, Bridge
 from .context import InvocationContext, current_invocation
 from .errors import (
@@ -121,10 +123,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     # Deprecated names, resolved lazily so that importing iii warns nobody.
     if name == "ConnectionClosedError":
         from . import errors
 
-        return getattr(errors, name)
+        return errors.__getattr__(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

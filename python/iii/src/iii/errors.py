@@ -224,7 +224,7 @@ def __getattr__(name: str) -> Any:
             "iii.ConnectionClosedError is deprecated: catch BridgeClosedError (disconnect() was "
             "called) or InvocationStoppedError (the connection dropped)",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         return (BridgeClosedError, InvocationStoppedError)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -84,12 +84,14 @@ class Transport:
         return self._ws is not None
 
     async def start(self) -> None:
-        """Open the first connection.
+        """Open the first connection (while one is being opened, wait for that one).
 
         Raises :class:`ConnectionFailedError` after ``connect_timeout`` and
         :class:`BridgeClosedError` if :meth:`stop` is called first.
         """
         if self._task is not None and not self._task.done():
+            if self._first is not None:  # a second caller joins the same wait
+                await asyncio.shield(self._first)
             return
         self._stopping = False
         self._wake = asyncio.Event()
