@@ -84,3 +84,14 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
         delays = {backoff_delay(attempt, initial=0.1, maximum=2.0) for _ in range(20)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1
+
+
+async def test_concurrent_connects_share_one_connection(engine: EngineProcess) -> None:
+    """Two connect() calls at once both return connected, over one socket."""
+    bridge = Bridge(engine.bridge_url)
+    try:
+        await asyncio.gather(bridge.connect(), bridge.connect())
+        assert bridge.connected
+        assert bridge._transport.connections == 1
+    finally:
+        await bridge.disconnect()
