@@ -8,7 +8,10 @@ The reconnect loop is websockets' own: ``async for ws in websockets.connect(...)
 connection, yields it, and when the body is done (the connection closed) opens the next one,
 sleeping between failed attempts for the delays of :meth:`Transport.reconnect_delays` (the
 contract's equal-jitter backoff, see :func:`backoff_delay`; websockets' default is a different,
-much slower schedule). Two guarantees are ours, not websockets': an attempt that fails is
+much slower schedule). After a connection that was up the first attempt is immediate, unless
+the connection lasted less than ``STABLE_CONNECTION_SECONDS``: then the body sleeps the next
+backoff delay itself, so a server that closes every connection at once gets no hot loop of
+reconnects and replays. Two more guarantees are ours, not websockets': an attempt that fails is
 retried whatever the error (websockets gives up on some, e.g. a 4xx answer, which an engine
 that is still starting may give), except that before the first connection ``connect_timeout``
 bounds the whole wait and its expiry ends the loop with
@@ -34,6 +37,8 @@ from .errors import BridgeClosedError, ConnectionFailedError
 log = logging.getLogger("iii.transport")
 
 MAX_FRAME_BYTES = 16 * 1024 * 1024
+# A connection that ends sooner counts as a failed attempt for the backoff.
+STABLE_CONNECTION_SECONDS = 1.0
 
 
 def backoff_delay(attempt: int, *, initial: float, maximum: float) -> float:
@@ -136,11 +141,14 @@ class Transport:
         attempt = 0
         loop = asyncio.get_running_loop()
         while True:
-            delay = backoff_delay(attempt, initial=self._initial, maximum=self._max)
+            delay = self._backoff(attempt)
             if self._first is not None and not self._first.done():
                 delay = min(delay, max(0.0, self._deadline - loop.time()))
             attempt += 1
             yield delay
+
+    def _backoff(self, attempt: int) -> float:
+        return backoff_delay(attempt, initial=self._initial, maximum=self._max)
 
     def _retry_or_fail(self, exc: Exception) -> Exception | None:
         """websockets' ``process_exception``: ``None`` retries, an exception ends the loop."""
@@ -163,11 +171,21 @@ class Transport:
             )
             # __aiter__ is an async generator: aclosing closes the connection it holds.
             connections = cast(AsyncGenerator[ClientConnection, None], aiter(connector))
+            loop = asyncio.get_running_loop()
+            short_lived = 0
             async with contextlib.aclosing(connections):
                 async for ws in connections:
+                    opened = loop.time()
                     await self._serve(ws, first)
                     if self._stopping or not self._reconnect:
                         break
+                    # websockets reconnects at once after a connection that was up; one the
+                    # server keeps closing right away would make that a hot loop.
+                    if loop.time() - opened < STABLE_CONNECTION_SECONDS:
+                        await asyncio.sleep(self._backoff(short_lived))
+                        short_lived += 1
+                    else:
+                        short_lived = 0
         except Exception as exc:
             if first.done():
                 log.error("giving up on %s: %s", self.url, exc)
