@@ -12,9 +12,9 @@ much slower schedule). After a connection that was up the first attempt is immed
 the connection lasted less than ``STABLE_CONNECTION_SECONDS``: then the body sleeps the next
 backoff delay itself, so a server that closes every connection at once gets no hot loop of
 reconnects and replays. Two more guarantees are ours, not websockets': an attempt that fails is
-retried whatever the error (websockets gives up on some, e.g. a 4xx answer, which an engine
-that is still starting may give), except that before the first connection ``connect_timeout``
-bounds the whole wait and its expiry ends the loop with
+retried whatever the error (websockets' default gives up on some, e.g. an HTTP 4xx answer from
+a proxy in front of an engine being redeployed), except that before the first connection
+``connect_timeout`` bounds the whole wait and its expiry ends the loop with
 :class:`~iii.errors.ConnectionFailedError`; and the replay is written before anything else on
 each connection, because ``on_open`` fills the outbox before the writer task starts.
 """
