@@ -22,7 +22,14 @@ export {
   useEvent,
   useFunctionsAvailable,
 } from './hooks.js'
-export { Logger, type LoggerOptions, type LogLevel, type LogRecord } from './logger.js'
+export {
+  Logger,
+  type LoggerOptions,
+  type LogLevel,
+  type LogRecord,
+  SECRET_KEYS,
+  SECRET_QUERY_PARAMS,
+} from './logger.js'
 export { type BridgeOptions, DEFAULT_BRIDGE_URL, DEFAULTS } from './options.js'
 export type { Frame, FrameType, JsonObject, TriggerMeta } from './protocol.js'
 export * as protocol from './protocol.js'
