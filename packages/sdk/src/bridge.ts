@@ -44,7 +44,6 @@ export class Bridge {
   private readonly log: Logger
   private readonly events = new EventEmitter<BridgeEvents>()
   private readonly connection: Connection
-  private readonly registry = new Registry()
   private readonly registrations: Registrations
   private readonly calls: Calls
   private readonly invocations: Invocations
@@ -58,16 +57,19 @@ export class Bridge {
     const log = (this.log = new Logger({ level, functionPath: 'iii-sdk' }))
     const forward = this.options.forwardLogs ? (record: LogRecord) => this.calls.forwardLog(record) : undefined
     this.logger = new Logger({ level, forward })
+    const registry = new Registry()
     this.connection = new Connection(this.options, log, {
-      replay: () => this.registry.replay(),
+      replay: () => registry.replay(),
       opened: () => this.events.emit('connected'),
       received: (frame) => this.dispatch(frame),
       closed: () => this.onClosed(),
       failed: (err) => this.calls.failAll(err),
     })
-    this.registrations = new Registrations(this.registry, (frame) => void this.connection.send(frame))
-    this.calls = new Calls(this.connection, this.options, () => this.ensureStarted())
-    this.invocations = new Invocations(this.registry, this.connection, this.logger, log)
+    this.registrations = new Registrations(registry, (frame) => void this.connection.send(frame))
+    this.calls = new Calls(this.connection, this.options, () => {
+      if (!this.connection.isStarted && !this.connection.isClosed) this.connect().catch(() => {})
+    })
+    this.invocations = new Invocations(registry, this.connection, this.logger, log)
     if (currentDefault() === undefined) setCurrentDefault(this)
   }
 
@@ -94,11 +96,7 @@ export class Bridge {
     return this.connection.isOpen
   }
 
-  /**
-   * Resolves once the socket is open, retrying with backoff; with `connectTimeoutMs` it rejects
-   * with `connection_failed` when that runs out (and stops trying). Joins a wait in progress.
-   * Rejects with `bridge_closed` if `close()` is called first.
-   */
+  /** Resolves once the socket is open (retrying); rejects on `close()` or after `connectTimeoutMs`. */
   connect(): Promise<void> {
     return this.connection.connect()
   }
@@ -152,10 +150,8 @@ export class Bridge {
   }
 
   /**
-   * Calls a function anywhere and resolves with its result. Rejects with an {@link IIIError}:
-   * `function_not_found`, `invocation_failed`, `invocation_timeout`, `invocation_stopped`,
-   * `invalid_argument`, `queue_full`, `bridge_closed`, ... Inside a handler the call carries the
-   * current trace on. Starts connecting if nothing has.
+   * Calls a function anywhere and resolves with its result; rejects with an {@link IIIError}
+   * (never throws). Inside a handler the call carries the trace on. Starts connecting if needed.
    */
   invokeFunction<TOutput = any>(function_path: string, data?: unknown, options?: InvokeOptions): Promise<TOutput> {
     return this.calls.invoke<TOutput>(function_path, data, options)
@@ -169,10 +165,6 @@ export class Bridge {
   /** Publishes `data` on an event topic (the built-in `emit`); resolves once the engine took it. */
   async emit(topic: string, data: unknown): Promise<void> {
     await this.invokeFunction('emit', { topic, data })
-  }
-
-  private ensureStarted(): void {
-    if (!this.connection.isStarted && !this.connection.isClosed) this.connect().catch(() => {})
   }
 
   private onClosed(): void {

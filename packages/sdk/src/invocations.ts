@@ -146,7 +146,13 @@ export class Invocations {
       function_path: trigger.function_path,
     }
     if (error !== undefined) result.error = error
-    this.connection.send(result)
+    try {
+      this.connection.send(result)
+    } catch (err) {
+      // the refusal's details were not JSON: refuse without them
+      result.error = { code: error?.code ?? ErrorCode.Internal, message: (err as Error).message }
+      this.connection.send(result)
+    }
   }
 
   /** The engine took back a forwarded trigger: tells the type's handler. */
