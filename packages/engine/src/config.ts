@@ -1,57 +1,22 @@
 /**
- * Engine options: one object, defaults in one place, validated at start-up. Sources, later
- * ones winning: built-in defaults, the YAML config file (with `${VAR}` and `${VAR:default}`
+ * Engine options: one object, validated at start-up. The engine's own keys are defined here;
+ * each module's keys by its own schema (`modules/<name>/options.ts`). Sources, later ones
+ * winning: built-in defaults, the YAML config file (with `${VAR}` and `${VAR:default}`
  * expanded from the environment first), then command-line flags.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { z } from 'zod'
+import { type ApiOptions, apiOptions } from './modules/api/options.js'
+import { noOptions } from './modules/module.js'
+import { type StateOptions, stateOptions } from './modules/state/options.js'
+import type { StoreOptions } from './modules/store/options.js'
+import { type StreamsOptions, streamsOptions } from './modules/streams/options.js'
+
+export type { ApiOptions, StateOptions, StoreOptions, StreamsOptions }
 
 const port = z.number().int().min(0).max(65535)
 const positive = z.number().int().positive()
-
-const corsSchema = z
-  .object({
-    origins: z.array(z.string().min(1)).default([]),
-    credentials: z.boolean().default(false),
-  })
-  .strict()
-  .refine((c) => !(c.credentials && c.origins.includes('*')), {
-    message: 'cors.origins may not contain "*" when cors.credentials is true',
-  })
-
-const apiSchema = z
-  .object({
-    host: z.string().optional(),
-    port: port.default(3111),
-    body_limit: positive.default(1024 * 1024),
-    timeout_ms: positive.default(30_000),
-    max_json_depth: positive.default(128),
-    cors: corsSchema.default({ origins: [], credentials: false }),
-  })
-  .strict()
-
-const adapterName = z.enum(['sqlite', 'memory', 'redis'])
-
-const storeSchema = z
-  .object({
-    adapter: adapterName.default('sqlite'),
-    redis_url: z.string().optional(),
-    max_value_bytes: positive.default(1024 * 1024),
-  })
-  .strict()
-
-const streamsSchema = storeSchema
-  .extend({
-    host: z.string().optional(),
-    port: port.default(3112),
-    auth_function: z.string().optional(),
-    max_queue: positive.default(1000),
-    slow_client_ms: positive.default(5000),
-  })
-  .strict()
-
-const emptyModule = z.object({}).strict()
 
 /** A module's entry: its options, or `false` to switch it off. */
 const moduleEntry = <T extends z.ZodTypeAny>(schema: T) => z.union([z.literal(false), schema]).optional()
@@ -78,11 +43,11 @@ const configSchema = z
       }),
     modules: z
       .object({
-        api: moduleEntry(apiSchema),
-        event: moduleEntry(emptyModule),
-        cron: moduleEntry(emptyModule),
-        state: moduleEntry(storeSchema),
-        streams: moduleEntry(streamsSchema),
+        api: moduleEntry(apiOptions),
+        event: moduleEntry(noOptions),
+        cron: moduleEntry(noOptions),
+        state: moduleEntry(stateOptions),
+        streams: moduleEntry(streamsOptions),
       })
       .strict()
       .default({}),
@@ -90,9 +55,6 @@ const configSchema = z
   .strict()
 
 type RawConfig = z.infer<typeof configSchema>
-export type ApiOptions = z.infer<typeof apiSchema>
-export type StoreOptions = z.infer<typeof storeSchema>
-export type StreamsOptions = z.infer<typeof streamsSchema>
 
 /** The engine's resolved options. A module set to `false` in the config is `null` here. */
 export interface EngineOptions {
@@ -105,7 +67,7 @@ export interface EngineOptions {
     api: ApiOptions | null
     event: object | null
     cron: object | null
-    state: StoreOptions | null
+    state: StateOptions | null
     streams: StreamsOptions | null
   }
 }
@@ -159,11 +121,11 @@ export function resolveConfig(raw: unknown): EngineOptions {
       invocationTimeoutMs: c.bridge.invocation_timeout_ms,
     },
     modules: {
-      api: pick(c.modules.api, apiSchema),
-      event: pick(c.modules.event, emptyModule),
-      cron: pick(c.modules.cron, emptyModule),
-      state: pick(c.modules.state, storeSchema),
-      streams: pick(c.modules.streams, streamsSchema),
+      api: pick(c.modules.api, apiOptions),
+      event: pick(c.modules.event, noOptions),
+      cron: pick(c.modules.cron, noOptions),
+      state: pick(c.modules.state, stateOptions),
+      streams: pick(c.modules.streams, streamsOptions),
     },
   }
 }
