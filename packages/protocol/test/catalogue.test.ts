@@ -63,6 +63,7 @@ describe('error catalogue', () => {
       e.raised_by.join(', '),
       e.when,
     ])
-    assert.deepEqual(docRows(), expected)
+    const table = expected.map((cells) => `| ${cells.join(' | ')} |`).join('\n')
+    assert.deepEqual(docRows(), expected, `docs/errors.md should have these rows:\n${table}`)
   })
 })

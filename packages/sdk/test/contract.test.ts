@@ -10,8 +10,15 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { type EngineProcess, eventually, repoRoot, startEngine } from '@iii-dev/testkit'
-import { type Bridge, DEFAULTS, IIIError, Logger, type LogRecord } from '../src/index.ts'
-import { SECRET_KEYS, SECRET_QUERY_PARAMS } from '../src/logger.ts'
+import {
+  type Bridge,
+  DEFAULTS,
+  IIIError,
+  Logger,
+  type LogRecord,
+  SECRET_KEYS,
+  SECRET_QUERY_PARAMS,
+} from '../src/index.ts'
 import { backoffDelay } from '../src/transport.ts'
 import { coded, connectBridge, freePort, makeBridge, sleep, suiteCleanup, waitForFunctions } from './helpers.ts'
 import { startPeer } from './peer.ts'
