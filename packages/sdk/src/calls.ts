@@ -13,6 +13,9 @@ import type { ResolvedOptions } from './options.js'
 import type { ErrorFrame, InvocationResultFrame, InvokeFunctionFrame, TriggerMeta } from './protocol.js'
 import type { InvokeOptions } from './types.js'
 
+/** The longest delay a Node timer takes (a longer one fires at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
 interface PendingCall {
   resolve(value: unknown): void
   reject(err: IIIError): void
@@ -46,8 +49,10 @@ export class Calls {
       return Promise.reject(new IIIError(ErrorCode.InvalidArgument, 'the invoke options must be an object'))
     }
     const timeoutMs = options.timeoutMs ?? this.options.invocationTimeoutMs
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-      return Promise.reject(new IIIError(ErrorCode.InvalidArgument, 'timeoutMs must be a positive number'))
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) {
+      return Promise.reject(
+        new IIIError(ErrorCode.InvalidArgument, `timeoutMs must be a positive number up to ${MAX_TIMER_MS}`),
+      )
     }
     const id = `${this.idPrefix}-${++this.nextId}`
     let frame: InvokeFunctionFrame

@@ -144,7 +144,14 @@ export class Connection {
     this.generation++
     clearTimeout(this.deadline)
     const frames = this.handlers.replay()
-    for (const frame of frames) this.socket.send(encodeFrame(frame))
+    for (const frame of frames) {
+      try {
+        this.socket.send(encode(frame))
+      } catch (err) {
+        // checked when registered; only a value changed since then can fail here
+        this.log.error(`could not replay a ${frame.type}: ${(err as Error).message}`)
+      }
+    }
     const queued = [...this.queue]
     this.queue.clear()
     for (const entry of queued) {

@@ -89,8 +89,11 @@ function bad(message: string): IIIError {
 
 function number(name: string, value: unknown, fallback: number, allowZero: boolean): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw bad(`option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`)
+  // at most what a Node timer takes (a longer delay fires at once)
+  if (typeof value !== 'number' || !(value >= 0) || value > 2 ** 31 - 1 || (!allowZero && value === 0)) {
+    throw bad(
+      `option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number up to 2147483647, got ${String(value)}`,
+    )
   }
   return value
 }

@@ -305,6 +305,7 @@ const scenarios: Record<string, (t: { after(fn: () => unknown): void }) => Promi
     await assert.rejects(call as Promise<unknown>, coded('invalid_argument', /function_path/))
     await assert.rejects(bridge.invokeFunction(42 as never), coded('invalid_argument'))
     await assert.rejects(bridge.invokeFunction('x', {}, { timeoutMs: 0 }), coded('invalid_argument', /timeoutMs/))
+    await assert.rejects(bridge.invokeFunction('x', {}, { timeoutMs: 2 ** 31 }), coded('invalid_argument', /timeoutMs/))
     await assert.rejects(bridge.invokeFunction('x', { big: 1n }), coded('invalid_argument', /not JSON/))
     await assert.rejects(bridge.emit('t', { big: 1n }), coded('invalid_argument'))
     // handle-returning methods throw at once; nothing is recorded or sent
