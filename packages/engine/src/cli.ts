@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { type CliOverrides, ConfigError, type EngineOptions, loadOptions } from './config.js'
 import { createEngine } from './index.js'
+import { orderedAddresses, readyJson, writeReadyFile } from './ready.js'
 
 const usage = `Usage: iii [options]
 
@@ -18,8 +19,13 @@ Options:
   --streams-port <n>     stream socket port (default 3112)
   --data-dir <dir>       where the embedded store keeps its files (default ./data)
   --log-level <level>    debug, info, warn or error (default info)
+  --ready-file <file>    once listening, write the ready JSON (see below) to this file
   -h, --help             show this help
   -v, --version          print the version
+
+Once every listener is up it prints the addresses and then one machine-readable line:
+  {"iii":"ready","pid":<pid>,"bridge":"ws://...","api":"http://...","streams":"ws://..."}
+(a module that is off has no key; the ports are the real ones, also with --port 0).
 `
 
 function fail(message: string): never {
@@ -34,7 +40,11 @@ function portFlag(name: string, value: string | undefined): number | undefined {
   return n
 }
 
-function parseCli(argv: string[]): CliOverrides {
+interface CliArgs extends CliOverrides {
+  readyFile?: string
+}
+
+function parseCli(argv: string[]): CliArgs {
   let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({
@@ -49,6 +59,7 @@ function parseCli(argv: string[]): CliOverrides {
         'streams-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
+        'ready-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -74,6 +85,7 @@ function parseCli(argv: string[]): CliOverrides {
     streamsPort: portFlag('streams-port', v['streams-port'] as string | undefined),
     dataDir: v['data-dir'] as string | undefined,
     logLevel: v['log-level'] as string | undefined,
+    readyFile: v['ready-file'] as string | undefined,
   }
 }
 
@@ -92,12 +104,18 @@ async function main(): Promise<void> {
   } catch (err) {
     fail((err as Error).message)
   }
-  const order = ['bridge', 'api', 'streams']
-  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length)
-  const lines = Object.entries(engine.addresses())
-    .sort(([a], [b]) => rank(a) - rank(b))
-    .map(([name, url]) => `  ${name.padEnd(8)} ${url}`)
-  process.stdout.write(`iii engine listening\n${lines.join('\n')}\niii engine ready\n`)
+  const addresses = engine.addresses()
+  const lines = orderedAddresses(addresses).map(([name, url]) => `  ${name.padEnd(8)} ${url}`)
+  const ready = readyJson(process.pid, addresses)
+  if (cli.readyFile !== undefined) {
+    try {
+      writeReadyFile(cli.readyFile, ready)
+    } catch (err) {
+      await engine.stop()
+      fail((err as Error).message)
+    }
+  }
+  process.stdout.write(`iii engine listening\n${lines.join('\n')}\niii engine ready\n${ready}\n`)
 
   let stopping = false
   const shutdown = (signal: string) => {

@@ -1,12 +1,13 @@
 /** The `iii` command: start-up, addresses, and one-sentence failures. */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { engineCli, startEngine } from '@iii-dev/testkit'
+import WebSocket from 'ws'
 
 const tmp = mkdtempSync(join(tmpdir(), 'iii-cli-'))
 const ephemeral = ['--port', '0', '--api-port', '0', '--streams-port', '0', '--data-dir', join(tmp, 'data')]
@@ -92,6 +93,68 @@ describe('iii command', () => {
     const types = (await c.call('engine.trigger_types.list', {})).result.trigger_types.map((x: any) => x.id)
     assert.ok(types.includes('event'))
     assert.ok(!types.includes('cron'), 'cron was switched off through the environment')
+  })
+
+  test('prints one machine-readable ready line with the real bound ports, after the human lines', async (t) => {
+    const engine = await startEngine(t)
+    const stdout = engine.output().split('\n')
+    const signals = stdout.filter((l) => l.startsWith('{"iii":'))
+    assert.equal(signals.length, 1, `one ready line, got:\n${engine.output()}`)
+    const line = signals[0]
+    const ready = JSON.parse(line)
+    assert.deepEqual(Object.keys(ready), ['iii', 'pid', 'bridge', 'api', 'streams'])
+    assert.equal(ready.iii, 'ready')
+    assert.equal(ready.pid, engine.proc.pid)
+    for (const key of ['bridge', 'api', 'streams']) {
+      const port = Number(new URL(ready[key]).port)
+      assert.ok(port > 0, `${key} has the bound port, not 0: ${ready[key]}`)
+    }
+    // The human lines stay, and the addresses in them are the same.
+    assert.ok(stdout.indexOf('iii engine ready') < stdout.indexOf(line))
+    assert.ok(stdout.includes(`  bridge   ${ready.bridge}`))
+    // Every listener is up when the line is out.
+    assert.equal((await fetch(`${ready.api}/nothing-here`)).status, 404)
+    const { RawClient } = await import('./raw.ts')
+    const worker = await RawClient.connect(t, ready.bridge)
+    assert.match(worker.workerId, /^w-\d+$/)
+    const browser = new WebSocket(ready.streams)
+    t.after(() => browser.terminate())
+    await new Promise((res, rej) => browser.once('open', res).once('error', rej))
+  })
+
+  test('the ready line leaves out the modules that are off', async (t) => {
+    const engine = await startEngine(t, { config: 'modules:\n  api: false\n  streams: false\n' })
+    const ready = JSON.parse(
+      engine
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('{"iii":')) ?? 'null',
+    )
+    assert.deepEqual(Object.keys(ready), ['iii', 'pid', 'bridge'])
+    assert.equal(engine.apiUrl, '')
+    assert.match(engine.bridgeUrl, /^ws:\/\/127\.0\.0\.1:[1-9]\d*$/)
+  })
+
+  test('--ready-file writes the ready JSON to a file, replacing it whole', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'iii-ready-'))
+    const file = join(dir, 'ready.json')
+    writeFileSync(file, 'stale content from an earlier run')
+    const engine = await startEngine(t, { args: ['--ready-file', file] })
+    const line = engine
+      .output()
+      .split('\n')
+      .find((l) => l.startsWith('{"iii":'))
+    assert.equal(readFileSync(file, 'utf8'), `${line}\n`)
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).bridge, engine.bridgeUrl)
+    assert.deepEqual(readdirSync(dir), ['ready.json'], 'no temporary file is left behind')
+  })
+
+  test('a ready file that cannot be written stops the engine with one sentence naming it', () => {
+    const file = join(tmp, 'no-such-dir', 'ready.json')
+    const r = run([...ephemeral, '--ready-file', file])
+    assert.equal(r.status, 1)
+    assertOneSentence(r.stderr, /cannot write the ready file .*no-such-dir\/ready\.json: ENOENT/)
+    assert.doesNotMatch(r.stdout, /"iii":"ready"/)
   })
 
   test('--help and --version answer and exit 0', () => {

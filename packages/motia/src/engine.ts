@@ -33,7 +33,7 @@ export function engineCliPath(): string {
 
 export interface SpawnedEngine {
   proc: ChildProcess
-  /** `{bridge, api, streams}` as the engine printed them. */
+  /** `{bridge, api, streams}` from the engine's ready line (a module that is off has no key). */
   addresses: Record<string, string>
   stop(): Promise<void>
 }
@@ -50,7 +50,21 @@ export interface SpawnEngineOptions {
   timeoutMs?: number
 }
 
-/** Starts the engine and resolves once it printed `iii engine ready`. */
+/**
+ * The engine's ready line (`{"iii":"ready","pid":…,"bridge":…,"api":…,"streams":…}`, printed
+ * once every listener is up), or undefined when `line` is not it.
+ */
+export function parseReadyLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{"iii":')) return undefined
+  try {
+    const v = JSON.parse(line)
+    return v !== null && typeof v === 'object' && v.iii === 'ready' ? v : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Starts the engine and resolves once it printed its ready line ({@link parseReadyLine}). */
 export async function spawnEngine(o: SpawnEngineOptions): Promise<SpawnedEngine> {
   mkdirSync(o.dataDir, { recursive: true })
   const u = new URL(o.url)
@@ -60,16 +74,28 @@ export async function spawnEngine(o: SpawnEngineOptions): Promise<SpawnedEngine>
   if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') args.push('--host', u.hostname)
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  let pending = ''
-  const onData = (d: string) => {
-    out += d
-    pending += d
-    const lines = pending.split('\n')
-    pending = lines.pop() ?? ''
-    for (const line of lines) o.onLine?.(line)
+  let signal: Record<string, unknown> | undefined
+  let readied: (() => void) | undefined
+  // One line splitter per stream, so that stdout and stderr chunks never mix within a line.
+  const lines = (isStdout: boolean) => {
+    let pending = ''
+    return (d: string) => {
+      out += d
+      pending += d
+      const complete = pending.split('\n')
+      pending = complete.pop() ?? ''
+      for (const line of complete) {
+        const ready = isStdout && signal === undefined ? parseReadyLine(line) : undefined
+        if (ready === undefined) o.onLine?.(line)
+        else {
+          signal = ready
+          readied?.()
+        }
+      }
+    }
   }
-  proc.stdout?.setEncoding('utf8').on('data', onData)
-  proc.stderr?.setEncoding('utf8').on('data', onData)
+  proc.stdout?.setEncoding('utf8').on('data', lines(true))
+  proc.stderr?.setEncoding('utf8').on('data', lines(false))
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
@@ -84,18 +110,20 @@ export async function spawnEngine(o: SpawnEngineOptions): Promise<SpawnedEngine>
       void stop()
       reject(new Error(`the engine did not start within ${o.timeoutMs ?? 15000} ms:\n${out}`))
     }, o.timeoutMs ?? 15_000)
-    const check = () => {
-      if (!out.includes('iii engine ready')) return
+    readied = () => {
       clearTimeout(timer)
+      proc.off('exit', onExit)
       resolve()
     }
-    proc.stdout?.on('data', check)
-    proc.once('exit', (code) => {
+    const onExit = (code: number | null) => {
       clearTimeout(timer)
       reject(new Error(`the engine exited with code ${code}:\n${out}`))
-    })
+    }
+    proc.once('exit', onExit)
   })
   const addresses: Record<string, string> = {}
-  for (const m of out.matchAll(/^\s+(\w+)\s+(\S+)$/gm)) addresses[m[1]] = m[2]
+  for (const [name, value] of Object.entries(signal ?? {})) {
+    if (name !== 'iii' && name !== 'pid' && typeof value === 'string') addresses[name] = value
+  }
   return { proc, addresses, stop }
 }

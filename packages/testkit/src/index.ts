@@ -24,6 +24,8 @@ export interface EngineProcess {
   bridgeUrl: string
   apiUrl: string
   streamsUrl: string
+  /** The ready line as the engine printed it. */
+  ready: ReadySignal
   dataDir: string
   /** Everything the engine printed so far (stdout and stderr). */
   output(): string
@@ -51,7 +53,31 @@ function waitForExit(proc: ChildProcess): Promise<number | null> {
   return new Promise((res) => proc.once('exit', (code) => res(code)))
 }
 
-/** Starts the engine and resolves once it printed `iii engine ready`. */
+/**
+ * The engine's ready line: `{"iii":"ready","pid":…,"bridge":…,"api":…,"streams":…}`, printed
+ * once every listener is up (a module that is off has no key).
+ */
+export interface ReadySignal {
+  iii: 'ready'
+  pid: number
+  bridge?: string
+  api?: string
+  streams?: string
+  [name: string]: string | number | undefined
+}
+
+/** The ready signal on one line of the engine's stdout, or undefined when the line is not it. */
+export function parseReadyLine(line: string): ReadySignal | undefined {
+  if (!line.startsWith('{"iii":')) return undefined
+  try {
+    const v = JSON.parse(line)
+    return v !== null && typeof v === 'object' && v.iii === 'ready' && typeof v.pid === 'number' ? v : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Starts the engine and resolves once it printed its ready line ({@link ReadySignal}). */
 export async function startEngine(t: Cleanup | null, opts: StartEngineOptions = {}): Promise<EngineProcess> {
   const tmp = mkdtempSync(join(tmpdir(), 'iii-test-'))
   const dataDir = opts.dataDir ?? join(tmp, 'data')
@@ -87,6 +113,7 @@ export async function startEngine(t: Cleanup | null, opts: StartEngineOptions = 
     bridgeUrl: '',
     apiUrl: '',
     streamsUrl: '',
+    ready: { iii: 'ready', pid: 0 },
     dataDir,
     output: () => out,
     async stop() {
@@ -109,24 +136,34 @@ export async function startEngine(t: Cleanup | null, opts: StartEngineOptions = 
     if (opts.dataDir === undefined) rmSync(tmp, { recursive: true, force: true })
   })
 
-  await new Promise<void>((res, rej) => {
+  const ready = await new Promise<ReadySignal>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`engine did not become ready:\n${out}`)), opts.timeoutMs ?? 15_000)
-    const check = () => {
-      if (!out.includes('iii engine ready')) return
-      clearTimeout(timer)
-      proc.stdout?.off('data', check)
-      res()
+    let pending = ''
+    const check = (d: string) => {
+      pending += d
+      const lines = pending.split('\n')
+      pending = lines.pop() ?? ''
+      for (const line of lines) {
+        const signal = parseReadyLine(line)
+        if (signal === undefined) continue
+        clearTimeout(timer)
+        proc.stdout?.off('data', check)
+        proc.off('exit', exited)
+        res(signal)
+        return
+      }
     }
-    proc.stdout?.on('data', check)
-    proc.once('exit', (code) => {
+    const exited = (code: number | null) => {
       clearTimeout(timer)
       rej(new Error(`engine exited with ${code} before it was ready:\n${out}`))
-    })
+    }
+    proc.stdout?.on('data', check)
+    proc.once('exit', exited)
   })
-  const addr = (name: string) => out.match(new RegExp(`^\\s+${name}\\s+(\\S+)$`, 'm'))?.[1] ?? ''
-  engine.bridgeUrl = addr('bridge')
-  engine.apiUrl = addr('api')
-  engine.streamsUrl = addr('streams')
+  engine.bridgeUrl = ready.bridge ?? ''
+  engine.apiUrl = ready.api ?? ''
+  engine.streamsUrl = ready.streams ?? ''
+  engine.ready = ready
   return engine
 }
 

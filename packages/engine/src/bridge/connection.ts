@@ -1,15 +1,16 @@
 /**
- * One worker's WebSocket connection: the {@link WorkerLink} the core talks to, and the place
- * the worker's frames are decoded and handed to the core. This is the only engine file that
- * turns values into engine -> worker frames (with the encoders of `frames.ts`).
+ * One worker's WebSocket connection: the {@link WorkerLink} the core talks to, and (as the
+ * endpoint's {@link PeerHandler}) the place the worker's frames are decoded and handed to the
+ * core. This is the only engine file that turns values into engine -> worker frames (with the
+ * encoders of `frames.ts`).
  */
 import type { Socket } from 'node:net'
-import type { WebSocket } from 'ws'
+import type { RawData, WebSocket } from 'ws'
 import type { Engine } from '../core/engine.js'
 import type { CallMeta, ForwardedTrigger, WorkerLink } from '../core/link.js'
 import type { WorkerRecord } from '../core/worker.js'
 import { ErrorCode, IIIError, toWireError, type WireError } from '../errors.js'
-import type { WsPeer } from '../net/ws-endpoint.js'
+import type { PeerHandler, WsPeer } from '../net/ws-endpoint.js'
 import type { Frame, InvokeFunctionFrame } from '../protocol.js'
 import {
   decodeFrame,
@@ -24,7 +25,7 @@ import {
   PONG,
 } from './frames.js'
 
-export class WorkerConnection implements WorkerLink {
+export class WorkerConnection implements WorkerLink, PeerHandler {
   /** The core's record of this worker, set by {@link attach}. */
   worker!: WorkerRecord
   /** Set once the socket closed: nothing more is written. */
@@ -41,14 +42,35 @@ export class WorkerConnection implements WorkerLink {
   /** Registers the worker with the core and tells it its id. */
   attach(): WorkerRecord {
     this.worker = this.engine.addWorker(this)
+    this.engine.log.debug(`worker ${this.worker.id} connected`)
     this.send(encodeWorkerRegistered(this.worker.id))
     return this.worker
   }
 
-  /** The socket closed (or was terminated): the core drops everything the worker registered. */
-  detach(): void {
+  /** The socket is gone: the core drops everything the worker registered. Safe to call twice. */
+  private detach(): void {
     this.closed = true
     this.engine.removeWorker(this.worker)
+  }
+
+  // ---- PeerHandler (the endpoint's events) ------------------------------------------------
+
+  message(data: RawData, isBinary: boolean): void {
+    this.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString())
+  }
+
+  close(): void {
+    this.engine.log.debug(`worker ${this.worker.id} disconnected`)
+    this.detach()
+  }
+
+  error(err: Error): void {
+    this.engine.log.debug(`worker ${this.worker.id} socket error: ${err.message}`)
+  }
+
+  missed(): void {
+    this.engine.log.warn(`worker ${this.worker.id} missed a heartbeat; closing it`)
+    this.detach()
   }
 
   // ---- WorkerLink -------------------------------------------------------------------------

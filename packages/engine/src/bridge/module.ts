@@ -28,21 +28,8 @@ export class BridgeModule implements EngineModule {
       upgradeMessage: 'the iii bridge speaks WebSocket only',
       connected: (peer) => {
         const conn = new WorkerConnection(engine, peer)
-        const worker = conn.attach()
-        engine.log.debug(`worker ${worker.id} connected`)
-        return {
-          message: (data, isBinary) =>
-            conn.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()),
-          close: () => {
-            engine.log.debug(`worker ${worker.id} disconnected`)
-            conn.detach()
-          },
-          error: (err) => engine.log.debug(`worker ${worker.id} socket error: ${err.message}`),
-          missed: () => {
-            engine.log.warn(`worker ${worker.id} missed a heartbeat; closing it`)
-            conn.detach()
-          },
-        }
+        conn.attach()
+        return conn
       },
     })
     this.address = await this.endpoint.start()

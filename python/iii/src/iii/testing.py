@@ -1,15 +1,16 @@
 """Test helpers: run a real iii engine as a child process on ephemeral ports.
 
 ``with EngineProcess.start(cli_path) as engine:`` starts ``node <cli> --port 0 --api-port 0
---streams-port 0 --data-dir <tmp>``, waits for ``iii engine ready`` and exposes the addresses
-it printed (``engine.bridge_url``, ``engine.api_url``, ``engine.streams_url``). Leaving the
-block stops the engine and removes its data directory.
+--streams-port 0 --data-dir <tmp>``, waits for the engine's ready line
+(``{"iii":"ready","pid":...,"bridge":...,"api":...,"streams":...}``) and exposes the addresses
+in it (``engine.bridge_url``, ``engine.api_url``, ``engine.streams_url``). Leaving the block
+stops the engine and removes its data directory.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +21,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_ADDRESS = re.compile(r"^\s*(\w+)\s+((?:ws|wss|http|https)://\S+)\s*$")
+
+def parse_ready_line(line: str) -> dict[str, object] | None:
+    """The engine's ready signal on one output line, or ``None`` when the line is not it."""
+    text = line.strip()
+    if not text.startswith('{"iii":'):
+        return None
+    try:
+        value: object = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or value.get("iii") != "ready":
+        return None
+    return value if isinstance(value.get("pid"), int) else None
 
 
 def find_engine_cli(start: str | os.PathLike[str] | None = None) -> Path:
@@ -43,7 +56,10 @@ class EngineProcess:
     process: subprocess.Popen[str]
     addresses: dict[str, str]
     data_dir: str
+    #: What the engine printed (stdout and stderr), without its ready line.
     output: list[str] = field(default_factory=list)
+    #: The engine's ready line, parsed: ``{"iii": "ready", "pid": ..., "bridge": ..., ...}``.
+    ready: dict[str, object] = field(default_factory=dict)
 
     @property
     def bridge_url(self) -> str:
@@ -107,12 +123,16 @@ class EngineProcess:
         def pump() -> None:
             assert proc.stdout is not None
             for line in proc.stdout:
-                engine.output.append(line.rstrip("\n"))
-                match = _ADDRESS.match(line)
-                if match and not ready.is_set():
-                    engine.addresses[match.group(1)] = match.group(2)
-                if "iii engine ready" in line:
-                    ready.set()
+                signal = None if ready.is_set() else parse_ready_line(line)
+                if signal is None:
+                    engine.output.append(line.rstrip("\n"))
+                    continue
+                # The signal is kept apart from the output, which holds the engine's log.
+                engine.ready = signal
+                for name, value in signal.items():
+                    if name not in ("iii", "pid") and isinstance(value, str):
+                        engine.addresses[name] = value
+                ready.set()
             ready.set()
 
         threading.Thread(target=pump, daemon=True).start()
@@ -120,7 +140,7 @@ class EngineProcess:
             deadline = time.monotonic() + timeout
             while not ready.wait(0.05):
                 if time.monotonic() > deadline:
-                    raise TimeoutError("engine did not print 'iii engine ready' in time")
+                    raise TimeoutError("engine did not print its ready line in time")
             if "bridge" not in engine.addresses:
                 raise RuntimeError("engine exited early:\n" + "\n".join(engine.output))
             yield engine
