@@ -30,12 +30,15 @@ export class WorkerConnection implements WorkerLink {
   /** Set once the socket closed: nothing more is written. */
   closed = false
   private readonly socket: WebSocket
+  readonly address?: string
 
   constructor(
     private readonly engine: Engine,
     private readonly peer: WsPeer,
+    address?: string,
   ) {
     this.socket = peer.ws
+    this.address = address
   }
 
   /** Registers the worker with the core and tells it its id. */
@@ -83,7 +86,7 @@ export class WorkerConnection implements WorkerLink {
     try {
       frame = decodeFrame(text)
     } catch (err) {
-      this.refuse(err, frameRefOf(text))
+      this.refuse(err, frameRefOf(text), text)
       return
     }
     this.peer.goodFrame()
@@ -94,8 +97,16 @@ export class WorkerConnection implements WorkerLink {
     }
   }
 
-  private refuse(err: unknown, ref: string | undefined): void {
-    this.reportError(toWireError(err), ref)
+  /**
+   * Answers a frame that could not be taken with an `error` frame; an `invokefunction` that
+   * carries an `invocation_id` also gets an `invocationresult` with the error, so that the
+   * caller fails at once instead of waiting for its timeout.
+   */
+  private refuse(err: unknown, ref: string | undefined, text?: string): void {
+    const error = toWireError(err)
+    this.reportError(error, ref)
+    const call = text === undefined ? undefined : refusedCall(text)
+    if (call !== undefined) this.send(encodeResultError(call.id, call.path, error))
     this.peer.badFrame()
   }
 
@@ -174,6 +185,18 @@ export class WorkerConnection implements WorkerLink {
       (result) => this.send(encodeResult(id, path, result)),
       (err) => this.send(encodeResultError(id, path, toWireError(err))),
     )
+  }
+}
+
+/** The `invocation_id` and `function_path` of a refused `invokefunction` frame, if it has an id. */
+function refusedCall(text: string): { id: string; path: string } | undefined {
+  if (text.length > 65_536 || !text.includes('"invokefunction"')) return undefined
+  try {
+    const f = JSON.parse(text)
+    if (f?.type !== 'invokefunction' || typeof f.invocation_id !== 'string' || f.invocation_id === '') return undefined
+    return { id: f.invocation_id, path: typeof f.function_path === 'string' ? f.function_path : '' }
+  } catch {
+    return undefined
   }
 }
 

@@ -7,6 +7,7 @@ import type { Engine } from '../core/engine.js'
 import type { EngineModule } from '../modules/module.js'
 import { WsEndpoint } from '../net/ws-endpoint.js'
 import { WorkerConnection } from './connection.js'
+import { isTelemetryFrame } from './frames.js'
 
 export class BridgeModule implements EngineModule {
   readonly name = 'bridge'
@@ -26,13 +27,17 @@ export class BridgeModule implements EngineModule {
       heartbeatMs: bridge.heartbeatMs,
       maxBadFrames: bridge.maxBadFrames,
       upgradeMessage: 'the iii bridge speaks WebSocket only',
-      connected: (peer) => {
-        const conn = new WorkerConnection(engine, peer)
+      connected: (peer, _context, req) => {
+        const conn = new WorkerConnection(engine, peer, req.socket.remoteAddress)
         const worker = conn.attach()
         engine.log.debug(`worker ${worker.id} connected`)
         return {
-          message: (data, isBinary) =>
-            conn.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()),
+          message: (data, isBinary) => {
+            if (!isBinary) return conn.receive(data.toString())
+            const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)])
+            if (isTelemetryFrame(bytes)) return // the original SDK's OTLP/MTRC/LOGS frames: dropped quietly
+            conn.receive(bytes.toString('utf8'))
+          },
           close: () => {
             engine.log.debug(`worker ${worker.id} disconnected`)
             conn.detach()
