@@ -5,8 +5,10 @@
  * From the original engine: `logger.info|warn|error|debug {message, data?, trace_id?,
  * function_name?}` are `logger.log` with that level, and the `log` trigger type runs a
  * function for every line (`config.level` limits it to one level) with
- * `{level, message, trace_id, function_name, function_path, data, time, date}`. Lines logged by
- * a function a `log` trigger ran do not fire `log` triggers again.
+ * `{level, message, trace_id, function_name, function_path, data, time, date}`. A line whose
+ * `function_path` (or `function_name`) is the trigger's own function does not fire that trigger,
+ * so a handler that logs (our SDKs and the original name the function they log from) cannot
+ * feed itself; nor does a line logged by a built-in call a `log` trigger caused.
  */
 import { ErrorCode, IIIError } from '../../errors.js'
 import { fireTriggers } from '../fire.js'
@@ -82,7 +84,9 @@ export class LoggerModule implements EngineModule {
 
   /** Runs the `log` triggers whose level matches, with the line in the original's shape and ours. */
   private fire(engine: EngineApi, record: Record<string, unknown>, ctx: CallContext): void {
-    const targets = [...this.triggers.values()].filter((t) => t.config.level == null || t.config.level === record.level)
+    const targets = [...this.triggers.values()].filter(
+      (t) => (t.config.level == null || t.config.level === record.level) && t.function_path !== record.function_path,
+    )
     const payload = { ...record, function_name: record.function_path, date: record.time }
     fireTriggers(engine, targets, payload, (t) => ({ type: 'log', id: t.id }), ctx)
   }
