@@ -42,7 +42,9 @@ describe('conditions in trigger configs (compat 1)', () => {
     const w = await RawClient.connect(t, engine.bridgeUrl)
     w.register('api.hello', () => ({ status: 200, body: { hello: 'world' } }))
     w.register('cond.has.token', (req) => req.headers?.['x-token'] === 'yes')
-    w.send(trigger('api1', 'api', 'api.hello', { api_path: 'hello', http_method: 'GET', _condition_path: 'cond.has.token' }))
+    w.send(
+      trigger('api1', 'api', 'api.hello', { api_path: 'hello', http_method: 'GET', _condition_path: 'cond.has.token' }),
+    )
     await sleep(100)
     const refused = await fetch(`${engine.apiUrl}/hello`)
     assert.equal(refused.status, 422)
@@ -133,7 +135,11 @@ describe('original trigger types and payloads (compat 6)', () => {
     w.register('on.log', (d) => {
       all.push(d)
       // Logging from a log handler (naming itself, as the SDKs do) does not feed it again.
-      w.send({ type: 'invokefunction', function_path: 'logger.info', data: { message: 'seen', function_name: 'on.log' } })
+      w.send({
+        type: 'invokefunction',
+        function_path: 'logger.info',
+        data: { message: 'seen', function_name: 'on.log' },
+      })
     })
     w.register('on.error', (d) => void errors.push(d))
     w.send(trigger('l-all', 'log', 'on.log', {}))
