@@ -123,8 +123,8 @@ async def test_context_examples(engine: EngineProcess) -> None:
     assert res.status == 200, res.body
     assert isinstance(res.body, dict)
     assert res.body["theme"] == "dark"
-    # Stream items carry their id (the engine adds it).
-    assert res.body["todo"] == {"id": "item-1", "title": "Buy milk"}
+    # Stream items come back as they were set (issue 13 item 4: no id is added).
+    assert res.body["todo"] == {"title": "Buy milk"}
     assert res.body["trigger"] == {"type": "api", "index": 0}
     text = worker.text()
     assert "API POST /context" in text and "Trigger index: 0" in text
@@ -138,6 +138,6 @@ def test_stream_class_example(engine: EngineProcess) -> None:
     with run_process([PYTHON, str(HERE / "stream_get.py")], env=_env(engine)) as proc:
         line = proc.wait_for("snippet")
     assert json.loads(line) == {
-        "snippet": {"id": "item-1", "title": "Buy milk"},
-        "method": {"id": "item-1", "title": "Buy milk"},
+        "snippet": {"title": "Buy milk"},
+        "method": {"title": "Buy milk"},
     }

@@ -2,11 +2,13 @@
  * Engine options: one object, validated at start-up. The engine's own keys are defined here;
  * each module's keys by its own schema (`modules/<name>/options.ts`). Sources, later ones
  * winning: built-in defaults, the YAML config file (with `${VAR}` and `${VAR:default}`
- * expanded from the environment first), then command-line flags.
+ * expanded from the environment first), then command-line flags. A file in the original
+ * engine's shape (`modules: [{class, config}]`) is translated first (`config-original.ts`).
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { z } from 'zod'
+import { translateOriginalConfig } from './config-original.js'
 import { type ApiOptions, apiOptions } from './modules/api/options.js'
 import { noOptions } from './modules/module.js'
 import { type StateOptions, stateOptions } from './modules/state/options.js'
@@ -70,6 +72,8 @@ export interface EngineOptions {
     state: StateOptions | null
     streams: StreamsOptions | null
   }
+  /** What reading an original-shape config file left out, logged once each when the engine starts. */
+  configWarnings?: string[]
 }
 
 /** A bad configuration; the message is one sentence naming the problem. */
@@ -103,7 +107,11 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): str
 }
 
 /** Validates a parsed config object (snake_case, as in YAML) and resolves defaults. */
-export function resolveConfig(raw: unknown): EngineOptions {
+export function resolveConfig(input: unknown): EngineOptions {
+  const { config: raw, warnings } =
+    typeof input === 'object' && input !== null && !Array.isArray(input)
+      ? translateOriginalConfig(input as Record<string, unknown>)
+      : { config: input, warnings: [] }
   const parsed = configSchema.safeParse(raw ?? {})
   if (!parsed.success) throw new ConfigError(describeIssue(parsed.error.issues[0]))
   const c: RawConfig = parsed.data
@@ -127,6 +135,7 @@ export function resolveConfig(raw: unknown): EngineOptions {
       state: pick(c.modules.state, stateOptions),
       streams: pick(c.modules.streams, streamsOptions),
     },
+    ...(warnings.length > 0 && { configWarnings: warnings }),
   }
 }
 
@@ -161,10 +170,11 @@ export interface CliOverrides {
 
 /** Merges the config file (if any) with command-line overrides and resolves everything. */
 export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.env): EngineOptions {
-  const raw = (cli.config ? readConfigFile(cli.config, env) : {}) as Record<string, any>
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+  const file = (cli.config ? readConfigFile(cli.config, env) : {}) as Record<string, any>
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) {
     throw new ConfigError('config: the file must hold a YAML mapping')
   }
+  const { config: raw, warnings } = translateOriginalConfig(file)
   const merged: Record<string, any> = { ...raw, modules: { ...(raw.modules ?? {}) } }
   if (cli.host !== undefined) merged.host = cli.host
   if (cli.port !== undefined) merged.port = cli.port
@@ -174,5 +184,6 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
     merged.modules.api = { ...(merged.modules.api ?? {}), port: cli.apiPort }
   if (cli.streamsPort !== undefined && merged.modules.streams !== false)
     merged.modules.streams = { ...(merged.modules.streams ?? {}), port: cli.streamsPort }
-  return resolveConfig(merged)
+  const options = resolveConfig(merged)
+  return warnings.length > 0 ? { ...options, configWarnings: warnings } : options
 }

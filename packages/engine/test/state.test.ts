@@ -173,6 +173,7 @@ test('state triggers: created/updated/deleted payloads, group filter, conditions
     ],
   )
   assert.deepEqual(all[3].data, {
+    type: 'state',
     event_type: 'created',
     group_id: 'carts',
     item_id: 'c1',

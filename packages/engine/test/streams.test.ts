@@ -12,23 +12,23 @@ const key = (stream_name: string, group_id: string, item_id?: string) => ({
   ...(item_id && { item_id }),
 })
 
-test('streams built-ins: items are objects stored with their id; coded errors for bad input', async (t) => {
+test('streams built-ins: items are objects, given back as they were stored; coded errors for bad input', async (t) => {
   const engine = await startEngine(t, { config: 'modules:\n  streams:\n    max_value_bytes: 2048\n' })
   const b = await RawBridge.connect(engine.bridgeUrl, t)
   assert.deepEqual(
     await b.call('streams.set', { ...key('todos', 'inbox', 't1'), data: { title: 'milk', id: 'ignored' } }),
     {
       old_value: null,
-      new_value: { title: 'milk', id: 't1' },
+      new_value: { title: 'milk', id: 'ignored' },
     },
   )
   await b.call('streams.set', { ...key('todos', 'inbox', 't0'), data: { title: 'eggs' } })
   await b.call('streams.set', { ...key('todos', 'done', 'x'), data: {} })
   await b.call('streams.set', { ...key('notes', 'n', 'y'), data: {} })
-  assert.deepEqual(await b.call('streams.get', key('todos', 'inbox', 't1')), { title: 'milk', id: 't1' })
+  assert.deepEqual(await b.call('streams.get', key('todos', 'inbox', 't1')), { title: 'milk', id: 'ignored' })
   assert.deepEqual(await b.call('streams.getGroup', key('todos', 'inbox')), [
-    { title: 'eggs', id: 't0' },
-    { title: 'milk', id: 't1' },
+    { title: 'eggs' },
+    { title: 'milk', id: 'ignored' },
   ])
   assert.deepEqual(await b.call('streams.listGroups', { stream_name: 'todos' }), ['done', 'inbox'])
   assert.deepEqual(
@@ -39,9 +39,9 @@ test('streams built-ins: items are objects stored with their id; coded errors fo
         { type: 'remove', path: 'id' },
       ],
     }),
-    { old_value: { title: 'milk', id: 't1' }, new_value: { title: 'milk', id: 't1', done: true } },
+    { old_value: { title: 'milk', id: 'ignored' }, new_value: { title: 'milk', done: true } },
   )
-  assert.deepEqual(await b.call('streams.delete', key('todos', 'inbox', 't1')), { title: 'milk', id: 't1', done: true })
+  assert.deepEqual(await b.call('streams.delete', key('todos', 'inbox', 't1')), { title: 'milk', done: true })
   assert.equal(await b.call('streams.get', key('todos', 'inbox', 't1')), null)
 
   const cases: Array<[string, unknown, string, RegExp]> = [
@@ -97,7 +97,7 @@ test('streams built-ins: items are objects stored with their id; coded errors fo
     assert.equal(err.code, code, `${fn}: ${err.message}`)
     assert.match(err.message, message)
   }
-  assert.deepEqual(await b.call('streams.get', key('todos', 'inbox', 't0')), { title: 'eggs', id: 't0' })
+  assert.deepEqual(await b.call('streams.get', key('todos', 'inbox', 't0')), { title: 'eggs' })
   assert.equal(await b.call('streams.get', key('todos', 'inbox', 'a')), null)
 })
 
@@ -198,11 +198,17 @@ test('stream triggers filter by stream, group and item', async (t) => {
   await w.call('streams.delete', key('todos', 'inbox', 'x'))
   await eventually(() => got.stream.length === 4 && got.group.length === 3 && got.item.length === 2)
   await sleep(100)
-  assert.deepEqual(got.item[0], {
+  const { timestamp, ...first } = got.item[0]
+  assert.equal(typeof timestamp, 'number')
+  assert.deepEqual(first, {
     stream_name: 'todos',
     group_id: 'inbox',
     item_id: 'x',
     event: { type: 'create', data: { v: 1, id: 'x' } },
+    type: 'stream',
+    streamName: 'todos',
+    groupId: 'inbox',
+    id: 'x',
   })
   assert.deepEqual(got.item[1].event, { type: 'delete', data: { v: 1, id: 'x' } })
   assert.deepEqual(
@@ -225,7 +231,7 @@ test('stream auth fails closed; its result reaches streams:join, which may refus
   w.registerFunction('test.auth', async (req) => {
     authCalls.push(req)
     const token = String(req.headers.authorization ?? '').replace('Bearer ', '')
-    if (token === 'good') return { user: 'ann', role: req.query_params.role ?? 'user' }
+    if (token === 'good') return { user: 'ann', role: req.query_params.role?.[0] ?? 'user' }
     if (token === 'throw') throw new Error('auth backend down')
     if (token === 'false') return false
     if (token === 'slow') await sleep(6000)
@@ -255,7 +261,7 @@ test('stream auth fails closed; its result reaches streams:join, which may refus
 
   const ann = await RawStreamClient.connect(`${engine.streamsUrl}/live?role=user`, t, { authorization: 'Bearer good' })
   const call = authCalls.find((c) => c.path === '/live')
-  assert.deepEqual(call.query_params, { role: 'user' })
+  assert.deepEqual(call.query_params, { role: ['user'] })
   assert.equal(call.headers.authorization, 'Bearer good')
   assert.match(call.addr, /127\.0\.0\.1/)
 
@@ -270,6 +276,7 @@ test('stream auth fails closed; its result reaches streams:join, which may refus
     stream_name: 'rooms',
     group_id: 'lobby',
     item_id: 'topic',
+    id: 'topic',
     context: { user: 'ann', role: 'user' },
   })
   // The refused subscription gets nothing.

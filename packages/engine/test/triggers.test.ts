@@ -36,7 +36,7 @@ describe('events', () => {
     await sleep(50)
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
     const emitted = await a.call('emit', { topic: 'user.created', data: { id: '123', tags: ['x'] } }, { traceparent })
-    assert.equal(emitted.result, null)
+    assert.equal('result' in emitted, false, 'a null result is left out of the frame')
     await eventually(() => got.length === 2)
     await sleep(50)
     assert.equal(got.length, 2)

@@ -22,6 +22,7 @@ import {
   encodeUnregisterTrigger,
   encodeWorkerRegistered,
   frameRef,
+  isTelemetryFrame,
   PONG,
 } from './frames.js'
 
@@ -31,12 +32,15 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
   /** Set once the socket closed: nothing more is written. */
   closed = false
   private readonly socket: WebSocket
+  readonly address?: string
 
   constructor(
     private readonly engine: Engine,
     private readonly peer: WsPeer,
+    address?: string,
   ) {
     this.socket = peer.ws
+    this.address = address
   }
 
   /** Registers the worker with the core and tells it its id. */
@@ -56,7 +60,10 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
   // ---- PeerHandler (the endpoint's events) ------------------------------------------------
 
   message(data: RawData, isBinary: boolean): void {
-    this.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString())
+    if (!isBinary) return this.receive(data.toString())
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)])
+    if (isTelemetryFrame(bytes)) return // the original SDK's OTLP/MTRC/LOGS frames: dropped quietly
+    this.receive(bytes.toString('utf8'))
   }
 
   close(): void {
@@ -105,7 +112,7 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
     try {
       frame = decodeFrame(text)
     } catch (err) {
-      this.refuse(err, frameRefOf(text))
+      this.refuse(err, frameRefOf(text), text)
       return
     }
     this.peer.goodFrame()
@@ -116,8 +123,16 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
     }
   }
 
-  private refuse(err: unknown, ref: string | undefined): void {
-    this.reportError(toWireError(err), ref)
+  /**
+   * Answers a frame that could not be taken with an `error` frame; an `invokefunction` that
+   * carries an `invocation_id` also gets an `invocationresult` with the error, so that the
+   * caller fails at once instead of waiting for its timeout.
+   */
+  private refuse(err: unknown, ref: string | undefined, text?: string): void {
+    const error = toWireError(err)
+    this.reportError(error, ref)
+    const call = text === undefined ? undefined : refusedCall(text)
+    if (call !== undefined) this.send(encodeResultError(call.id, call.path, error))
     this.peer.badFrame()
   }
 
@@ -196,6 +211,18 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
       (result) => this.send(encodeResult(id, path, result)),
       (err) => this.send(encodeResultError(id, path, toWireError(err))),
     )
+  }
+}
+
+/** The `invocation_id` and `function_path` of a refused `invokefunction` frame, if it has an id. */
+function refusedCall(text: string): { id: string; path: string } | undefined {
+  if (text.length > 65_536 || !text.includes('"invokefunction"')) return undefined
+  try {
+    const f = JSON.parse(text)
+    if (f?.type !== 'invokefunction' || typeof f.invocation_id !== 'string' || f.invocation_id === '') return undefined
+    return { id: f.invocation_id, path: typeof f.function_path === 'string' ? f.function_path : '' }
+  } catch {
+    return undefined
   }
 }
 

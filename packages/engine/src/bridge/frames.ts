@@ -34,6 +34,18 @@ export function decodeFrame(text: string): Frame {
   return decodeJsonFrame(text)
 }
 
+/**
+ * Binary frames the original SDK's telemetry exporters send on the bridge socket: a 4-byte
+ * signal prefix (`OTLP` spans, `MTRC` metrics, `LOGS` logs) and a protobuf body. The bridge
+ * drops them without an answer and without counting them as bad frames.
+ */
+const TELEMETRY_PREFIXES = ['OTLP', 'MTRC', 'LOGS'].map((p) => Buffer.from(p, 'latin1').readUInt32BE(0))
+
+/** True when a binary frame is one of the original SDK's telemetry frames. */
+export function isTelemetryFrame(data: Buffer): boolean {
+  return data.length >= 4 && TELEMETRY_PREFIXES.includes(data.readUInt32BE(0))
+}
+
 /** The text of an engine -> worker `invokefunction` frame, built without re-serializing `data`. */
 export function encodeInvoke(
   invocationId: string,
@@ -51,10 +63,16 @@ export function encodeInvoke(
   return `${text}}`
 }
 
-/** The text of an `invocationresult` frame. */
+/**
+ * The text of an `invocationresult` frame. A null (or absent) result is left out, as the
+ * original engine did: its JS callers read a missing state item as `undefined`, and both our
+ * SDKs read a missing `result` as null.
+ */
 export function encodeResult(invocationId: string, functionPath: string, result: unknown): string {
-  const resultText = result instanceof RawJson ? result.text : (JSON.stringify(result) ?? 'null')
-  return `{"type":"invocationresult","invocation_id":${JSON.stringify(invocationId)},"function_path":${JSON.stringify(functionPath)},"result":${resultText}}`
+  const head = `{"type":"invocationresult","invocation_id":${JSON.stringify(invocationId)},"function_path":${JSON.stringify(functionPath)}`
+  const resultText = result instanceof RawJson ? result.text : JSON.stringify(result)
+  if (resultText === undefined || resultText === 'null') return `${head}}`
+  return `${head},"result":${resultText}}`
 }
 
 export function encodeResultError(invocationId: string, functionPath: string, error: WireError): string {

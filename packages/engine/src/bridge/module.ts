@@ -26,8 +26,8 @@ export class BridgeModule implements EngineModule {
       heartbeatMs: bridge.heartbeatMs,
       maxBadFrames: bridge.maxBadFrames,
       upgradeMessage: 'the iii bridge speaks WebSocket only',
-      connected: (peer) => {
-        const conn = new WorkerConnection(engine, peer)
+      connected: (peer, _context, req) => {
+        const conn = new WorkerConnection(engine, peer, req.socket.remoteAddress)
         conn.attach()
         return conn
       },

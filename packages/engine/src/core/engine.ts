@@ -67,7 +67,7 @@ export class Engine implements EngineApi {
     log?: Logger,
   ) {
     this.log = log ?? createLogger(options.logLevel)
-    this.triggers = new TriggerRegistry(this.workers, this.log)
+    this.triggers = new TriggerRegistry(this.workers, this.log, this)
   }
 
   /** Adds modules to start, in order. */
@@ -78,6 +78,7 @@ export class Engine implements EngineApi {
 
   /** Starts every module in order; on failure stops the ones already started and rethrows. */
   async start(): Promise<void> {
+    for (const warning of this.options.configWarnings ?? []) this.log.warn(warning)
     mkdirSync(this.options.dataDir, { recursive: true })
     for (const module of this.modules) {
       try {
@@ -159,6 +160,10 @@ export class Engine implements EngineApi {
       })
     }
     return list
+  }
+
+  hasFunction(path: string): boolean {
+    return this.functions.has(path)
   }
 
   onFunctionsChanged(listener: () => void): void {
@@ -314,6 +319,7 @@ export class Engine implements EngineApi {
     }
   }
 
+  /** Connected workers; `status`, `function_count` and `ip_address` are the original's fields. */
   workersList(): Array<Record<string, unknown>> {
     return [...this.workers.values()].map((w) => ({
       id: w.id,
@@ -321,6 +327,9 @@ export class Engine implements EngineApi {
       connected_at_ms: w.connectedAt,
       functions: [...w.functions],
       active_invocations: w.running.size,
+      status: 'connected',
+      function_count: w.functions.size,
+      ip_address: w.link.address ?? null,
     }))
   }
 

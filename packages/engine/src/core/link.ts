@@ -38,6 +38,8 @@ export interface ForwardedTrigger {
  *   beyond the frame it writes.
  */
 export interface WorkerLink {
+  /** The worker's IP address as the socket sees it, when there is a socket. */
+  readonly address?: string
   /**
    * Asks the worker to run `functionPath`. `invocationId` is the engine's id for the call; the
    * worker's `invocationresult` carries it back to `Engine.settle`.

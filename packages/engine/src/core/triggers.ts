@@ -2,6 +2,12 @@
  * Trigger types and triggers. A built-in type is handled by a module; a worker-owned type by
  * its worker, to which the engine forwards `registertrigger` and `unregistertrigger`. A
  * trigger whose type is not there yet waits and is activated when the type appears.
+ *
+ * A trigger's config may name a condition the way the original Motia did
+ * (`_condition_path` on api, event and cron triggers, `condition_function_path` on state and
+ * stream triggers; either key is read on any type). It is bound to the trigger's function
+ * exactly as a `registercondition` frame from the trigger's owner would bind it, and unbound
+ * when the last trigger of that owner naming it goes away.
  */
 import { ErrorCode, IIIError, toWireError } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -14,6 +20,21 @@ interface TriggerTypeEntry {
   description?: string
   handler?: TriggerTypeHandler
   owner?: WorkerRecord
+}
+
+/** How the registry binds the conditions named in trigger configs (the core's condition list). */
+export interface ConditionBinder {
+  addCondition(path: string, conditionPath: string, owner: string | null): void
+  removeCondition(path: string, conditionPath: string, owner: string | null): void
+}
+
+/** The condition a trigger's config names, if any. */
+export function configCondition(config: JsonObject): string | undefined {
+  for (const key of ['_condition_path', 'condition_function_path']) {
+    const v = config[key]
+    if (typeof v === 'string' && v !== '') return v
+  }
+  return undefined
 }
 
 interface TriggerEntry {
@@ -29,6 +50,7 @@ export class TriggerRegistry {
   constructor(
     private readonly workers: Map<string, WorkerRecord>,
     private readonly log: Logger,
+    private readonly conditions?: ConditionBinder,
   ) {}
 
   registerBuiltinType(id: string, handler: TriggerTypeHandler, description?: string): void {
@@ -92,6 +114,8 @@ export class TriggerRegistry {
     const entry: TriggerEntry = { record, status: 'pending' }
     this.triggers.set(record.id, entry)
     if (record.owner !== null) this.workers.get(record.owner)?.triggers.add(record.id)
+    const condition = configCondition(record.config)
+    if (condition !== undefined) this.conditions?.addCondition(record.function_path, condition, record.owner)
     if (!this.types.has(record.trigger_type)) {
       this.log.warn(`trigger ${record.id} waits for trigger type ${record.trigger_type}`)
       return
@@ -137,8 +161,17 @@ export class TriggerRegistry {
   }
 
   private dropTrigger(entry: TriggerEntry): void {
-    this.triggers.delete(entry.record.id)
-    if (entry.record.owner !== null) this.workers.get(entry.record.owner)?.triggers.delete(entry.record.id)
+    const r = entry.record
+    if (this.triggers.get(r.id) !== entry) return
+    this.triggers.delete(r.id)
+    if (r.owner !== null) this.workers.get(r.owner)?.triggers.delete(r.id)
+    const condition = configCondition(r.config)
+    if (condition === undefined || this.conditions === undefined) return
+    for (const t of this.triggers.values()) {
+      const o = t.record
+      if (o.owner === r.owner && o.function_path === r.function_path && configCondition(o.config) === condition) return
+    }
+    this.conditions.removeCondition(r.function_path, condition, r.owner)
   }
 
   /** The owner of a worker trigger type accepted or refused a forwarded trigger. */

@@ -74,6 +74,8 @@ export interface EngineApi {
    * first and a `false` rejects with `condition_failed`. Rejects with an `IIIError`.
    */
   invoke(path: string, data: unknown, opts?: InvokeOptions): Promise<unknown>
+  /** True when a function of that path is registered (built in or by a worker). */
+  hasFunction(path: string): boolean
   /** Triggers of a type, for modules that fire them (events, cron). */
   triggersOfType(type: string): Iterable<TriggerRecord>
   /** Called (coalesced) after the set of registered functions changed. */

@@ -1,6 +1,7 @@
 /**
  * The engine's own functions (`engine.*`) and the `functions_available` trigger type, which
- * tells bound functions the current function list whenever it changes.
+ * tells bound functions the current function list whenever it changes. The original engine's
+ * name for that type, `engine::functions-available`, is a second type with the same behaviour.
  */
 import type { Engine } from '../../core/engine.js'
 import type { WorkerInfo } from '../../core/worker.js'
@@ -54,19 +55,21 @@ export class CoreModule implements EngineModule {
       },
       { description: "Records a worker's runtime, version, name and os" },
     )
+    const watch = {
+      register: (t: TriggerRecord) => {
+        this.watchers.set(t.id, t)
+        this.notify([t])
+      },
+      unregister: (t: TriggerRecord) => {
+        this.watchers.delete(t.id)
+      },
+    }
     engine.registerTriggerType(
       'functions_available',
-      {
-        register: (t) => {
-          this.watchers.set(t.id, t)
-          this.notify([t])
-        },
-        unregister: (t) => {
-          this.watchers.delete(t.id)
-        },
-      },
+      watch,
       'Invokes the function with {functions} whenever the set of functions changes',
     )
+    engine.registerTriggerType('engine::functions-available', watch, 'The original name of functions_available')
     engine.onFunctionsChanged(() => this.notify(this.watchers.values()))
   }
 
@@ -74,7 +77,7 @@ export class CoreModule implements EngineModule {
     const data = { functions: this.engine.functionsList() }
     for (const t of targets) {
       this.engine
-        .invoke(t.function_path, data, { trigger: { type: 'functions_available', id: t.id } })
+        .invoke(t.function_path, data, { trigger: { type: t.trigger_type, id: t.id } })
         .catch((err) => this.engine.log.debug(`functions_available call to ${t.function_path} failed: ${err.message}`))
     }
   }

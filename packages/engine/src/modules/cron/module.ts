@@ -1,6 +1,9 @@
 /**
- * Cron: fires each `cron` trigger once per scheduled time. Expressions have 5 fields, or 6
- * with seconds first; times are UTC unless `config.timezone` names an IANA zone.
+ * Cron: fires each `cron` trigger once per scheduled time. Expressions have 5 fields, 6 with
+ * seconds first, or 7 with seconds first and a year last (the original engine's form); times
+ * are UTC unless `config.timezone` names an IANA zone. The payload is
+ * `{scheduled_time, actual_time}`, with the original's `trigger: "cron"` and `job_id` (the
+ * trigger id) beside them.
  *
  * Each job keeps its parsed expression and steps it from one scheduled time to the next (not
  * from the clock), so a tick never fires twice. Jobs due at the same instant share one timer
@@ -11,17 +14,24 @@ import { CronExpressionParser } from 'cron-parser'
 import { ErrorCode, IIIError } from '../../errors.js'
 import { fireTriggers } from '../fire.js'
 import type { EngineApi, EngineModule, TriggerRecord } from '../module.js'
+import { parseYearField, type YearField } from './year.js'
 
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 type CronIterator = ReturnType<typeof CronExpressionParser.parse>
+
+/** A parsed expression positioned at a time: {@link next} steps to the following scheduled time. */
+export interface Schedule {
+  /** The next scheduled time in ms, or undefined when the expression has no more (a past year). */
+  next(): number | undefined
+}
 
 interface Job {
   trigger: TriggerRecord
   expression: string
   timezone: string
   /** The parsed expression, positioned at `next`. */
-  iterator: CronIterator
+  iterator: Schedule
   /** The scheduled time the job waits for. */
   next: number
 }
@@ -35,29 +45,58 @@ interface Bucket {
 
 const zones = new Map<string, boolean>()
 
-export function parseCron(expression: unknown, timezone: unknown, from: Date): CronIterator {
+export function parseCron(expression: unknown, timezone: unknown, from: Date): Schedule {
   if (typeof expression !== 'string' || expression.trim() === '') {
     throw new IIIError(ErrorCode.InvalidTrigger, 'cron trigger needs config.expression, a crontab string')
   }
-  const fields = expression.trim().split(/\s+/).length
-  if (fields !== 5 && fields !== 6) {
+  const fields = expression.trim().split(/\s+/)
+  if (fields.length < 5 || fields.length > 7) {
     throw new IIIError(
       ErrorCode.InvalidTrigger,
-      `cron expression "${expression}" has ${fields} fields; use 5 (minute first) or 6 (seconds first)`,
+      `cron expression "${expression}" has ${fields.length} fields; use 5 (minute first), 6 (seconds first) or 7 (seconds first, year last)`,
     )
   }
   const tz = timezone ?? 'UTC'
   if (typeof tz !== 'string' || !isTimeZone(tz)) {
     throw new IIIError(ErrorCode.InvalidTrigger, `cron timezone ${JSON.stringify(timezone)} is not an IANA time zone`)
   }
+  const parse = (at: Date): CronIterator =>
+    CronExpressionParser.parse(fields.slice(0, 6).join(' '), { currentDate: at, tz })
+  let iterator: CronIterator
+  let years: YearField | undefined
   try {
-    return CronExpressionParser.parse(expression, { currentDate: from, tz })
+    years = fields.length === 7 ? parseYearField(fields[6]) : undefined
+    iterator = parse(from)
   } catch (err) {
     throw new IIIError(
       ErrorCode.InvalidTrigger,
       `cron expression "${expression}" is invalid: ${(err as Error).message}`,
     )
   }
+  if (years === undefined) return { next: () => iterator.next().getTime() }
+  const allowed = years
+  const yearOf = yearReader(tz)
+  return {
+    next: () => {
+      for (let i = 0; i < 1000; i++) {
+        const t = iterator.next().getTime()
+        const year = yearOf(t)
+        if (allowed.allows(year)) return t
+        const next = allowed.nextFrom(year + 1)
+        if (next === undefined) return undefined
+        // Jump to (just before) the first moment of the next allowed year, wherever the zone is.
+        iterator = parse(new Date(Date.UTC(next, 0, 1) - 15 * 3600_000))
+      }
+      return undefined
+    },
+  }
+}
+
+/** The calendar year of a time in a zone. */
+function yearReader(tz: string): (t: number) => number {
+  if (tz === 'UTC') return (t) => new Date(t).getUTCFullYear()
+  const format = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric' })
+  return (t) => Number(format.format(t))
 }
 
 function isTimeZone(tz: string): boolean {
@@ -116,14 +155,18 @@ export class CronModule implements EngineModule {
 
   /** Moves the job to its first scheduled time strictly after `after` and queues it there. */
   private advance(job: Job, after: number): void {
-    let next = job.iterator.next().getTime()
-    if (next <= after) {
+    let next = job.iterator.next()
+    if (next !== undefined && next <= after) {
       // The process stalled past one or more ticks: skip them rather than fire a burst.
       if (job.next !== 0) {
         this.engine.log.warn(`cron ${job.trigger.id} (${job.expression}) skipped ticks missed while the engine stalled`)
       }
       job.iterator = parseCron(job.expression, job.timezone, new Date(after))
-      next = job.iterator.next().getTime()
+      next = job.iterator.next()
+    }
+    if (next === undefined) {
+      this.engine.log.warn(`cron ${job.trigger.id} (${job.expression}) has no scheduled time left; it will not fire`)
+      return
     }
     job.next = next
     let bucket = this.buckets.get(next)
@@ -156,7 +199,12 @@ export class CronModule implements EngineModule {
     fireTriggers(
       this.engine,
       [job.trigger],
-      { scheduled_time: new Date(scheduled).toISOString(), actual_time: new Date(actual).toISOString() },
+      {
+        scheduled_time: new Date(scheduled).toISOString(),
+        actual_time: new Date(actual).toISOString(),
+        trigger: 'cron',
+        job_id: job.trigger.id,
+      },
       (t) => ({ type: 'cron', id: t.id, expression: job.expression }),
     )
   }

@@ -33,6 +33,15 @@ const SCOPE = 'state'
 
 export type StateEventType = 'created' | 'updated' | 'deleted'
 
+/**
+ * A state trigger registered the way the original Motia did it (its condition in
+ * `config.condition_function_path`): its payload's `event_type` is the original's
+ * `state:created|updated|deleted` instead of ours.
+ */
+function isOriginalStyle(t: TriggerRecord): boolean {
+  return typeof t.config.condition_function_path === 'string'
+}
+
 export class StateModule implements EngineModule {
   readonly name = 'state'
   private adapter: KvAdapter | null = null
@@ -108,15 +117,18 @@ export class StateModule implements EngineModule {
       { description: 'Removes one state item: {group_id, item_id} -> the old value or null' },
     )
 
-    engine.registerFunction(
-      'state.getGroup',
-      (input) =>
-        store.getGroup(
-          SCOPE,
-          idField(inputObject(input, 'state.getGroup', '{group_id}'), 'group_id', 'state.getGroup'),
-        ),
-      { description: 'Reads every item of a group: {group_id} -> [value, ...] ordered by item id' },
-    )
+    for (const name of ['state.getGroup', 'state.list']) {
+      engine.registerFunction(
+        name,
+        (input) => store.getGroup(SCOPE, idField(inputObject(input, name, '{group_id}'), 'group_id', name)),
+        {
+          description:
+            name === 'state.list'
+              ? 'The original name of state.getGroup'
+              : 'Reads every item of a group: {group_id} -> [value, ...] ordered by item id',
+        },
+      )
+    }
 
     engine.registerFunction(
       'state.listGroups',
@@ -171,14 +183,16 @@ export class StateModule implements EngineModule {
   ): void {
     const engine = this.engine
     if (!engine || this.triggers.size === 0) return
-    const targets: TriggerRecord[] = []
+    const ours: TriggerRecord[] = []
+    const original: TriggerRecord[] = []
     for (const t of this.triggers.values()) {
       const g = t.config.group_id
-      if (g === undefined || g === null || g === group_id) targets.push(t)
+      if (g === undefined || g === null || g === group_id) (isOriginalStyle(t) ? original : ours).push(t)
     }
-    if (targets.length === 0) return
-    const payload = { event_type, group_id, item_id, old_value, new_value }
-    fireTriggers(engine, targets, payload, (t) => ({ type: 'state', id: t.id }), ctx)
+    const meta = (t: TriggerRecord) => ({ type: 'state', id: t.id })
+    const payload = { type: 'state', event_type, group_id, item_id, old_value, new_value }
+    fireTriggers(engine, ours, payload, meta, ctx)
+    fireTriggers(engine, original, { ...payload, event_type: `state:${event_type}` }, meta, ctx)
   }
 
   async stop(): Promise<void> {

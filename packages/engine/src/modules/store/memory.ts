@@ -69,6 +69,12 @@ export class MemoryAdapter implements KvAdapter {
     return [...g.keys()].sort(compare).map((k) => JSON.parse(g.get(k) as string))
   }
 
+  async getGroupEntries(scope: string, group: string): Promise<Entry[]> {
+    const g = this.group(scope, group, false)
+    if (!g) return []
+    return [...g.keys()].sort(compare).map((k) => ({ item_id: k, value: JSON.parse(g.get(k) as string) }))
+  }
+
   async listGroups(scope: string): Promise<string[]> {
     return [...(this.scopes.get(scope)?.keys() ?? [])].sort(compare)
   }

@@ -126,6 +126,14 @@ export class SqliteAdapter implements KvAdapter {
     return (this.q.values.all(scope, group) as Array<{ value: string }>).map((r) => JSON.parse(r.value))
   }
 
+  async getGroupEntries(scope: string, group: string): Promise<Entry[]> {
+    this.open()
+    return (this.q.entries.all(scope, group) as Array<{ item: string; value: string }>).map((r) => ({
+      item_id: r.item,
+      value: JSON.parse(r.value),
+    }))
+  }
+
   async listGroups(scope: string): Promise<string[]> {
     this.open()
     return (this.q.groups.all(scope) as Array<{ grp: string }>).map((r) => r.grp)

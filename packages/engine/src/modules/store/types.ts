@@ -50,6 +50,12 @@ export interface KvAdapter {
   delete(scope: string, group: string, item: string): Promise<JsonValue | null>
   /** Every value in a group, ordered by item id; `[]` for an empty or unknown group. */
   getGroup(scope: string, group: string): Promise<JsonValue[]>
+  /**
+   * Every item of a group with its id, ordered by item id (what the stream socket's `sync`
+   * needs to tell clients which item is which). Optional: without it the streams module
+   * sends the values of {@link getGroup} as they are.
+   */
+  getGroupEntries?(scope: string, group: string): Promise<Entry[]>
   /** The ids of the groups in a scope that hold at least one item, in order. */
   listGroups(scope: string): Promise<string[]>
   /** Removes a whole group at once; resolves with what was removed, ordered by item id. */

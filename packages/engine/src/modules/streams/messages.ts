@@ -4,8 +4,9 @@
  *
  * Client -> server: `{"type":"join"|"leave","data":{"subscriptionId","streamName","groupId","id?"}}`.
  * Server -> client: `{timestamp, streamName, groupId, id?, subscriptionId?, event:{type, data?}}`
- * where `event.type` is `sync`, `create`, `update`, `delete`, `event` (custom, `data` is
- * `{type, data}`), `unauthorized`, or `error` (`data` is `{code, message}`). `subscriptionId` is
+ * where `event.type` is `sync`, `create`, `update`, `delete`, `event` (custom, `data` and
+ * `event` are both `{type, data}`), `unauthorized`, or `error` (`data` is `{code, message}`).
+ * Items in `data` carry their item id as `id`. `subscriptionId` is
  * set on the messages that answer one join (`sync`, `unauthorized`, `error`); pushes of changes
  * are shared by every subscriber and carry none.
  */
@@ -26,6 +27,27 @@ export type ServerEventType = 'sync' | 'create' | 'update' | 'delete' | 'event' 
 export interface ServerEvent {
   type: ServerEventType
   data?: unknown
+  /** A custom event's `{type, data}` again, where the published `@motiadev` clients read it. */
+  event?: unknown
+}
+
+/** An item as the socket sends it: an object gets its item id as `id`; anything else is sent as is. */
+export function withId(value: unknown, id: string): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
+  return (value as { id?: unknown }).id === id ? value : { ...value, id }
+}
+
+let lastTimestamp = 0
+
+/**
+ * The `timestamp` of a server message: the clock in ms, made strictly increasing. The
+ * published clients drop an item message whose timestamp is not newer than the last one they
+ * applied, so two changes within one millisecond must not share one.
+ */
+export function nextTimestamp(): number {
+  const now = Date.now()
+  lastTimestamp = now > lastTimestamp ? now : lastTimestamp + 1
+  return lastTimestamp
 }
 
 /** A client frame, checked; or the sentence that says why it was refused. */

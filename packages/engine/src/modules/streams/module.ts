@@ -6,12 +6,15 @@
  * `streams.delete` -> the old item or null; `streams.getGroup {stream_name,group_id}` ->
  * `[item...]`; `streams.listGroups {stream_name}` -> `[group_id...]`;
  * `streams.update {stream_name,group_id,item_id,ops}` -> `{old_value,new_value}` (atomic);
- * `streams.send {stream_name,group_id,item_id?,type,data?}` -> null (a custom event, not stored).
+ * `streams.send {stream_name,group_id,item_id?,type,data?}` -> null (a custom event, not stored);
+ * `streams.list` is `streams.getGroup` under the original's name.
  *
- * A stream item is a JSON object; the engine stores it with `id` set to its item id, so a
- * group's `sync` tells clients which item is which. Every change is pushed to the socket's
+ * A stream item is a JSON object, stored and given back over the bridge as it was set. The
+ * stream socket adds each item's `id` (its item id) to what it sends, so a group's `sync` and
+ * every push tell clients which item is which. Every change is pushed to the socket's
  * subscribers and fires the `stream` triggers whose config matches; `streams:join` triggers may
- * refuse a subscription and `streams:leave` triggers hear when one ends.
+ * refuse a subscription and `streams:leave` triggers hear when one ends. A stream may be served
+ * by worker functions instead of the store (`backends.ts`).
  */
 
 import { ErrorCode, IIIError } from '../../errors.js'
@@ -29,7 +32,8 @@ import {
   type WriteResult,
   withFunctionName,
 } from '../store/index.js'
-import type { ServerEvent } from './messages.js'
+import { type BackendOp, backendFunction, setChange } from './backends.js'
+import { nextTimestamp, type ServerEvent, withId } from './messages.js'
 import type { StreamsOptions } from './options.js'
 import { type ConnectInfo, StreamSocketServer, type Subscription } from './socket.js'
 
@@ -64,10 +68,7 @@ export class StreamsModule implements EngineModule {
       {
         authenticate: (info) => this.authenticate(info),
         authorizeJoin: (sub, context) => this.authorizeJoin(sub, context),
-        snapshot: (sub) =>
-          sub.id === undefined
-            ? store.getGroup(sub.streamName, sub.groupId)
-            : store.get(sub.streamName, sub.groupId, sub.id),
+        snapshot: (sub) => this.snapshot(store, sub),
         left: (sub, context) => this.left(sub, context),
       },
     )
@@ -117,12 +118,14 @@ export class StreamsModule implements EngineModule {
       return { o, stream, group, item: withItem ? idField(o, 'item_id', fn) : '' }
     }
     const keyShape = '{stream_name, group_id, item_id}'
+    const backend = (op: BackendOp, stream: string) => backendFunction(engine, op, stream)
 
     engine.registerFunction(
       'streams.get',
       (input) => {
-        const { stream, group, item } = target('streams.get', input, keyShape)
-        return store.get(stream, group, item)
+        const { o, stream, group, item } = target('streams.get', input, keyShape)
+        const fn = backend('get', stream)
+        return fn === undefined ? store.get(stream, group, item) : engine.invoke(fn, o)
       },
       { description: `Reads one stream item: ${keyShape} -> item or null` },
     )
@@ -136,7 +139,14 @@ export class StreamsModule implements EngineModule {
         if (typeof data !== 'object' || data === null || Array.isArray(data)) {
           throw new IIIError(ErrorCode.InvalidArgument, `streams.set: data must be an object, not ${kind(data)}`)
         }
-        const r = await store.set(stream, group, item, { ...(data as Item), id: item })
+        const fn = backend('set', stream)
+        if (fn !== undefined) {
+          const answer = await engine.invoke(fn, o)
+          const change = setChange(answer, data as Item)
+          this.changed(stream, group, item, change.type, change.value, ctx)
+          return answer
+        }
+        const r = await store.set(stream, group, item, data as Item)
         this.changed(stream, group, item, r.old_value === null ? 'create' : 'update', r.new_value, ctx)
         return r
       },
@@ -146,7 +156,13 @@ export class StreamsModule implements EngineModule {
     engine.registerFunction(
       'streams.delete',
       async (input, ctx) => {
-        const { stream, group, item } = target('streams.delete', input, keyShape)
+        const { o, stream, group, item } = target('streams.delete', input, keyShape)
+        const fn = backend('delete', stream)
+        if (fn !== undefined) {
+          const answer = (await engine.invoke(fn, o)) as JsonValue | null
+          this.changed(stream, group, item, 'delete', answer ?? {}, ctx)
+          return answer
+        }
         const old = await store.delete(stream, group, item)
         if (old !== null) this.changed(stream, group, item, 'delete', old, ctx)
         return old
@@ -154,21 +170,31 @@ export class StreamsModule implements EngineModule {
       { description: `Removes one stream item: ${keyShape} -> the old item or null` },
     )
 
-    engine.registerFunction(
-      'streams.getGroup',
-      (input) => {
-        const { stream, group } = target('streams.getGroup', input, '{stream_name, group_id}', false)
-        return store.getGroup(stream, group)
-      },
-      { description: 'Reads every item of a group: {stream_name, group_id} -> [item, ...] ordered by id' },
-    )
+    for (const name of ['streams.getGroup', 'streams.list']) {
+      engine.registerFunction(
+        name,
+        (input) => {
+          const { o, stream, group } = target(name, input, '{stream_name, group_id}', false)
+          const fn = backend('getGroup', stream)
+          return fn === undefined ? store.getGroup(stream, group) : engine.invoke(fn, o)
+        },
+        {
+          description:
+            name === 'streams.list'
+              ? 'The original name of streams.getGroup'
+              : 'Reads every item of a group: {stream_name, group_id} -> [item, ...] ordered by id',
+        },
+      )
+    }
 
     engine.registerFunction(
       'streams.listGroups',
-      (input) =>
-        store.listGroups(
-          idField(inputObject(input, 'streams.listGroups', '{stream_name}'), 'stream_name', 'streams.listGroups'),
-        ),
+      (input) => {
+        const o = inputObject(input, 'streams.listGroups', '{stream_name}')
+        const stream = idField(o, 'stream_name', 'streams.listGroups')
+        const fn = backend('listGroups', stream)
+        return fn === undefined ? store.listGroups(stream) : engine.invoke(fn, o)
+      },
       { description: 'Lists the groups of a stream that hold items: {stream_name} -> [group_id, ...]' },
     )
 
@@ -177,15 +203,17 @@ export class StreamsModule implements EngineModule {
       async (input, ctx) => {
         const { o, stream, group, item } = target('streams.update', input, '{stream_name, group_id, item_id, ops}')
         const ops = parseOps(o.ops, 'streams.update')
+        const fn = backend('update', stream)
+        if (fn !== undefined) {
+          const answer = (await engine.invoke(fn, o)) as WriteResult
+          if (answer?.new_value != null) {
+            this.changed(stream, group, item, answer.old_value == null ? 'create' : 'update', answer.new_value, ctx)
+          } else if (answer?.old_value != null) this.changed(stream, group, item, 'delete', answer.old_value, ctx)
+          return answer
+        }
         const finish = (v: JsonValue | null): JsonValue | null => {
-          if (v === null) return null
-          if (typeof v !== 'object' || Array.isArray(v)) {
-            throw new IIIError(
-              ErrorCode.InvalidArgument,
-              `streams.update: the result must be an object, not ${kind(v)}`,
-            )
-          }
-          return { ...v, id: item }
+          if (v === null || (typeof v === 'object' && !Array.isArray(v))) return v
+          throw new IIIError(ErrorCode.InvalidArgument, `streams.update: the result must be an object, not ${kind(v)}`)
         }
         let r: WriteResult
         try {
@@ -218,7 +246,9 @@ export class StreamsModule implements EngineModule {
             `${fn}: data is ${size} bytes as JSON, over the limit of ${this.options.max_value_bytes}`,
           )
         }
-        this.socket?.publish(stream, group, item, { type: 'event', data: { type, data } })
+        // `event` is where the published clients read a custom event; `data` is ours.
+        const custom = { type, data }
+        this.socket?.publish(stream, group, item, { type: 'event', data: custom, event: custom })
         return null
       },
       { description: 'Pushes a custom event {type, data} to the subscribers of a group or item; nothing is stored' },
@@ -234,8 +264,9 @@ export class StreamsModule implements EngineModule {
     data: JsonValue | null,
     ctx: CallContext,
   ): void {
-    const event: ServerEvent = { type, data }
-    this.socket?.publish(stream_name, group_id, item_id, event)
+    const event: ServerEvent = { type, data: withId(data, item_id) }
+    const timestamp = nextTimestamp()
+    this.socket?.publish(stream_name, group_id, item_id, event, timestamp)
     const engine = this.engine
     if (!engine || this.triggers.size === 0) return
     const targets: TriggerRecord[] = []
@@ -247,11 +278,43 @@ export class StreamsModule implements EngineModule {
       targets.push(t)
     }
     if (targets.length === 0) return
-    const payload = { stream_name, group_id, item_id, event }
+    // Ours, then the original's camelCase shape (the stream socket's message) beside it.
+    const payload = {
+      stream_name,
+      group_id,
+      item_id,
+      event,
+      type: 'stream',
+      timestamp,
+      streamName: stream_name,
+      groupId: group_id,
+      id: item_id,
+    }
     fireTriggers(engine, targets, payload, (t) => ({ type: 'stream', id: t.id }), ctx)
   }
 
-  /** Runs the configured auth function; anything but a truthy answer in time is a refusal. */
+  /** What a `sync` carries: the item, or the group's items, each with its `id`. */
+  private async snapshot(store: KvAdapter, sub: Subscription): Promise<unknown> {
+    const engine = this.engine
+    const { streamName: stream, groupId: group, id } = sub
+    const op = id === undefined ? 'getGroup' : 'get'
+    const fn = engine ? backendFunction(engine, op, stream) : undefined
+    if (fn !== undefined && engine) {
+      const input = { stream_name: stream, group_id: group, ...(id !== undefined && { item_id: id }) }
+      const answer = await engine.invoke(fn, input, { timeoutMs: AUTH_TIMEOUT_MS })
+      if (id !== undefined) return withId(answer ?? null, id)
+      return Array.isArray(answer) ? answer : []
+    }
+    if (id !== undefined) return withId(await store.get(stream, group, id), id)
+    if (store.getGroupEntries === undefined) return store.getGroup(stream, group)
+    return (await store.getGroupEntries(stream, group)).map((e) => withId(e.value, e.item_id))
+  }
+
+  /**
+   * Runs the configured auth function; anything but a truthy answer in time is a refusal. An
+   * answer shaped `{context}` (the original's `StreamAuthResult`) accepts the connection with
+   * that context; any other truthy answer is the context itself.
+   */
   private async authenticate(info: ConnectInfo): Promise<{ context: unknown } | undefined> {
     const path = this.options.auth_function
     const engine = this.engine
@@ -260,6 +323,7 @@ export class StreamsModule implements EngineModule {
     try {
       const result = await withTimeout(engine.invoke(path, info, { timeoutMs: AUTH_TIMEOUT_MS }), AUTH_TIMEOUT_MS)
       if (result === null || result === undefined || result === false) return undefined
+      if (isContextWrapper(result)) return { context: result.context ?? undefined }
       return { context: result === true ? undefined : result }
     } catch (err) {
       engine.log.warn(`stream auth function ${path} failed; connection refused: ${(err as Error)?.message ?? err}`)
@@ -324,9 +388,17 @@ function joinPayload(sub: Subscription, context: unknown): Record<string, unknow
     stream_name: sub.streamName,
     group_id: sub.groupId,
   }
-  if (sub.id !== undefined) p.item_id = sub.id
+  // `id` is the original's name for the item id.
+  if (sub.id !== undefined) p.item_id = p.id = sub.id
   if (context !== undefined) p.context = context
   return p
+}
+
+/** `{context}` and nothing else: the original's auth result. */
+function isContextWrapper(value: unknown): value is { context?: unknown } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const keys = Object.keys(value)
+  return keys.length === 1 && keys[0] === 'context'
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -12,7 +12,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
 import { type PeerHandler, WsEndpoint, type WsPeer } from '../../net/ws-endpoint.js'
-import { encodeServerMessage, type JoinData, parseClientMessage, type ServerEvent } from './messages.js'
+import { encodeServerMessage, type JoinData, nextTimestamp, parseClientMessage, type ServerEvent } from './messages.js'
 
 /** A client's outbound bytes not yet written to the kernel, above which it is dropped. */
 export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
@@ -28,7 +28,9 @@ const HEARTBEAT_MS = 15_000
 export interface ConnectInfo {
   headers: Record<string, string | string[] | undefined>
   path: string
-  query_params: Record<string, string>
+  /** Every value of each query parameter, in order (`?tag=a&tag=b` -> `{tag: ["a", "b"]}`), as the original engine gave them. */
+  query_params: Record<string, string[]>
+  /** The client's `ip:port`. */
   addr: string
 }
 
@@ -157,7 +159,7 @@ export class StreamSocketServer {
   private async join(client: Client, data: JoinData): Promise<void> {
     const { subscriptionId: sid, streamName, groupId, id } = data
     const reply = (event: ServerEvent) =>
-      client.send(encodeServerMessage(Date.now(), streamName, groupId, id, event, sid))
+      client.send(encodeServerMessage(nextTimestamp(), streamName, groupId, id, event, sid))
     if (client.subs.has(sid)) this.leave(client, sid)
     if (client.subs.size >= MAX_SUBSCRIPTIONS) {
       return reply({
@@ -184,7 +186,7 @@ export class StreamSocketServer {
     let set = this.index.get(key)
     if (!set) this.index.set(key, (set = new Set()))
     set.add(sub)
-    const timestamp = Date.now()
+    const timestamp = nextTimestamp()
     let snapshot: unknown
     try {
       snapshot = await this.hooks.snapshot(sub)
@@ -231,10 +233,16 @@ export class StreamSocketServer {
    * Pushes one event to every subscriber of a group (and, when `itemId` is set, of that item):
    * serialized once, sent once per connection. With `groupOnly`, item subscribers are skipped.
    */
-  publish(streamName: string, groupId: string, itemId: string | undefined, event: ServerEvent): void {
+  publish(
+    streamName: string,
+    groupId: string,
+    itemId: string | undefined,
+    event: ServerEvent,
+    timestamp = nextTimestamp(),
+  ): void {
     const set = this.index.get(indexKey(streamName, groupId))
     if (!set) return
-    const text = encodeServerMessage(Date.now(), streamName, groupId, itemId, event)
+    const text = encodeServerMessage(timestamp, streamName, groupId, itemId, event)
     const sent = new Set<Client>()
     for (const sub of set) {
       if (sub.id !== undefined && sub.id !== itemId) continue
@@ -270,10 +278,14 @@ const indexKey = (streamName: string, groupId: string) => `${streamName}\u0000${
 /** What the auth function is told about a connection, from its upgrade request. */
 function connectInfo(req: IncomingMessage): ConnectInfo {
   const url = new URL(req.url ?? '/', 'http://localhost')
+  const query_params: Record<string, string[]> = {}
+  for (const [k, v] of url.searchParams) (query_params[k] ??= []).push(v)
+  const { remoteAddress = '', remotePort } = req.socket
+  const host = remoteAddress.includes(':') ? `[${remoteAddress}]` : remoteAddress
   return {
     headers: { ...req.headers },
     path: url.pathname,
-    query_params: Object.fromEntries(url.searchParams),
-    addr: req.socket.remoteAddress ?? '',
+    query_params,
+    addr: remotePort === undefined ? remoteAddress : `${host}:${remotePort}`,
   }
 }
