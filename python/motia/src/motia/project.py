@@ -119,7 +119,7 @@ class Project:
         probe = Bridge(self.bridge.url, name="motia-python-probe", reconnect=False)
         try:
             await probe.connect()
-            await self.guard.refresh(probe, registered=False)
+            await self.guard.refresh(probe)
         finally:
             await probe.disconnect()
         for step in registered_steps():
@@ -133,7 +133,7 @@ class Project:
                     names.remove(step.config.name)
                 earlier = report.failed.get(path)
                 report.failed[path] = f"{earlier}; {exc}" if earlier else str(exc)
-                self.errors(f"error: cannot load {self.rel(path)}: {exc}")
+                self.errors(f"error: cannot load {exc}")
 
     def load(self, path: Path, report: LoadReport) -> bool:
         """Import one step file; on failure take back what it half-registered and report it."""

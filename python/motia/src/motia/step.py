@@ -93,9 +93,6 @@ class Step:
                 fn.unregister()
         if self in _steps:
             _steps.remove(self)
-        guard = get_guard()
-        if guard is not None and keep is None:
-            guard.release(self.config.name)
 
 
 def registered_steps() -> list[Step]:
