@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -42,12 +44,14 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     """Set ``stop`` when stdin reaches EOF: the parent that holds the pipe is gone."""
 
     def wait() -> None:
+        # os.read on the descriptor: a buffered reader would hold its lock at shutdown
         try:
-            while sys.stdin.buffer.read(4096):
+            while os.read(0, 4096):
                 pass
-        except (OSError, ValueError):
+        except OSError:
             pass
-        loop.call_soon_threadsafe(stop.set)
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            loop.call_soon_threadsafe(stop.set)
 
     threading.Thread(target=wait, name="motia-stdin-watch", daemon=True).start()
 

@@ -92,6 +92,8 @@ class Project:
         self.guard = guard
         self.log = log
         self.errors: Callable[[str], None] = log
+        # the first load says "loaded" only once the names were checked (verify_names)
+        self.announce = True
 
     def rel(self, path: Path) -> str:
         """``path`` relative to the project folder."""
@@ -109,8 +111,12 @@ class Project:
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
         report = LoadReport()
-        for path in find_step_files(self.root):
-            self.load(path, report)
+        self.announce = False
+        try:
+            for path in find_step_files(self.root):
+                self.load(path, report)
+        finally:
+            self.announce = True
         return report
 
     async def verify_names(self, report: LoadReport) -> None:
@@ -134,6 +140,8 @@ class Project:
                 earlier = report.failed.get(path)
                 report.failed[path] = f"{earlier}; {exc}" if earlier else str(exc)
                 self.errors(f"error: cannot load {exc}")
+        for step in registered_steps():
+            self._loaded("loaded", step)
 
     def load(self, path: Path, report: LoadReport) -> bool:
         """Import one step file; on failure take back what it half-registered and report it."""
@@ -160,14 +168,16 @@ class Project:
             step.unregister()
         report.loaded[path] = [s.config.name for s in steps]
         verb = "reloaded" if before else "loaded"
-        for step in steps:
-            self.log(
-                f"{verb} step {step.config.name} ({self.rel(path)}): "
-                + ", ".join(step.function_paths)
-            )
+        if self.announce:
+            for step in steps:
+                self._loaded(verb, step)
         if not steps:
             self.log(f"{verb} {self.rel(path)}: it registers no step")
         return True
+
+    def _loaded(self, verb: str, step: Step) -> None:
+        paths = ", ".join(step.function_paths)
+        self.log(f"{verb} step {step.config.name} ({self.rel(Path(step.file))}): {paths}")
 
     def unload(self, path: Path) -> None:
         """Take back the steps of a deleted file."""
