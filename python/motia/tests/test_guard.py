@@ -69,3 +69,14 @@ def test_replicas_of_one_app_share_their_step_names(engine: EngineProcess, tmp_p
         run_process(_run(b, engine, *extra), ready="motia ready") as half,
     ):
         assert 'step "GuardReplica" is already registered' in half.text()
+
+
+def test_one_step_name_in_two_files_of_a_project(engine: EngineProcess, tmp_path: Path) -> None:
+    """Two step files of one project with one step name: the second is named and skipped."""
+    root = tmp_path / "dup"
+    root.mkdir()
+    (root / "a_step.py").write_text(STEP.format(name="GuardTwice", route="guard/twice", app="a"))
+    (root / "b_step.py").write_text(STEP.format(name="GuardTwice", route="guard/twice", app="b"))
+    with run_process(_run(root, engine), ready="motia ready") as proc:
+        assert 'b_step.py: step name "GuardTwice" is already used by a_step.py' in proc.text()
+        assert http_json("GET", f"{engine.api_url}/guard/twice").body == {"app": "a"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,22 @@ async def test_one_motia_dev_runs_node_and_python_steps(
         proc.process.send_signal(signal.SIGKILL)  # not even a chance to stop its child
         proc.process.wait(10)
         _until(lambda: not _alive(restarted), timeout=10)
+
+
+def test_motia_start_uses_the_project_venv(engine: EngineProcess, tmp_path: Path) -> None:
+    """`motia start` runs the Python steps with the project's .venv/bin/python (no watching)."""
+    root = tmp_path / "venv-app"
+    (root / ".venv" / "bin").mkdir(parents=True)
+    marker = tmp_path / "used-project-venv"
+    wrapper = root / ".venv" / "bin" / "python"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{marker}"\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    (root / "only_step.py").write_text(PY_STEP.format(version="venv"))
+    cmd = ["node", str(MOTIA_CLI), "start", str(root), "--url", engine.bridge_url]
+    with run_process(cmd, ready="[motia-py] ready", timeout=60) as proc:
+        answer = _post(f"{engine.api_url}/mixed/python", {"name": "V", "age": 1})
+        assert (answer.status, answer.body) == (200, {"from": "venv", "hello": "V"})
+        assert "watching" not in proc.text()
+    calls = marker.read_text().splitlines()
+    assert "-c import motia.project" in calls
+    assert any(c.startswith(f"-m motia run {root}") for c in calls)
