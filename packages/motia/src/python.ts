@@ -91,7 +91,10 @@ export interface PythonRuntime {
   stop(): Promise<void>
 }
 
-/** Starts Python Motia for the project; rejects when the interpreter cannot import motia. */
+/**
+ * Starts Python Motia for the project and resolves once it is ready; rejects when the
+ * interpreter cannot import motia or the first start ends before it is ready.
+ */
 export async function startPython(o: PythonRuntimeOptions): Promise<PythonRuntime> {
   const python = findPython(o.root)
   const log = o.log ?? ((line: string) => process.stdout.write(`[motia] ${line}\n`))
@@ -104,15 +107,22 @@ export async function startPython(o: PythonRuntimeOptions): Promise<PythonRuntim
         'create .venv in the project and install the iii and motia Python packages there, or set MOTIA_PYTHON',
     )
   }
+  // `motia start` is strict: a Python step file that cannot be loaded fails it, as a Node one does
   const args = ['-m', 'motia', o.mode, o.root, '--url', o.url, '--exit-with-stdin']
+  if (o.mode === 'run') args.push('--strict')
   if (o.app !== undefined) args.push('--app', o.app)
   if (o.replica) args.push('--replica')
   let child: ChildProcess | undefined
   let stopping = false
   let restarts = 0
   let timer: NodeJS.Timeout | undefined
+  let first: { resolve: () => void; reject: (err: Error) => void } | undefined
+  const firstReady = new Promise<void>((resolve, reject) => {
+    first = { resolve, reject }
+  })
   const launch = () => {
     const started = Date.now()
+    let ready = false
     const proc = spawn(python, args, {
       cwd: o.root,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -124,20 +134,36 @@ export async function startPython(o: PythonRuntimeOptions): Promise<PythonRuntim
       stream?.setEncoding('utf8').on('data', (d: string) => {
         const lines = (pending + d).split('\n')
         pending = lines.pop() ?? ''
-        for (const line of lines) onLine(line)
+        for (const line of lines) {
+          onLine(line)
+          if (!ready && line === 'motia ready') {
+            ready = true
+            first?.resolve()
+            first = undefined
+          }
+        }
       })
     }
     proc.once('exit', (code, signal) => {
       if (stopping) return
+      const how = signal ?? `code ${code}`
+      if (first !== undefined) {
+        // the first start failed (no engine, a step file that cannot be loaded under start...):
+        // starting it again would fail the same way
+        first.reject(new Error(`the Python runtime exited before it was ready (${how}); its output is above`))
+        first = undefined
+        return
+      }
       // a run that lasted a while starts the backoff again
       if (Date.now() - started > 10_000) restarts = 0
       const delay = Math.min(250 * 2 ** restarts, 5000)
       restarts++
-      log(`the Python runtime exited (${signal ?? `code ${code}`}): restarting in ${delay} ms`)
+      log(`the Python runtime exited (${how}): restarting in ${delay} ms`)
       timer = setTimeout(launch, delay)
     })
   }
   launch()
+  await firstReady
   return {
     python,
     async stop() {

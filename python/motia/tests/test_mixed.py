@@ -174,3 +174,19 @@ def test_motia_start_uses_the_project_venv(engine: EngineProcess, tmp_path: Path
     calls = marker.read_text().splitlines()
     assert "-c import motia.project" in calls
     assert any(c.startswith(f"-m motia run {root}") for c in calls)
+
+
+def test_motia_start_fails_on_a_python_step_that_cannot_load(
+    engine: EngineProcess, tmp_path: Path
+) -> None:
+    """Under `motia start` a broken Python step file fails the start, as a Node one does."""
+    root = tmp_path / "broken-app"
+    root.mkdir()
+    (root / "fine_step.py").write_text(PY_STEP.format(version="fine"))
+    (root / "broken_step.py").write_text("raise RuntimeError('not today')\n")
+    cmd = ["node", str(MOTIA_CLI), "start", str(root), "--url", engine.bridge_url]
+    with run_process(cmd, timeout=60) as proc:
+        assert proc.process.wait(60) == 1
+    text = proc.text()
+    assert "broken_step.py: RuntimeError: not today (line 1)" in text
+    assert "the Python runtime exited before it was ready (code 1)" in text
