@@ -60,3 +60,26 @@ def test_run_fails_clearly(tmp_path: Path) -> None:
     with run_process(cmd) as proc:
         assert proc.process.wait(20) == 1
     assert "broken_step.py" in proc.text() and "broken on purpose" in proc.text()
+
+
+def test_a_step_whose_trigger_is_refused_is_not_loaded(
+    engine: EngineProcess, tmp_path: Path
+) -> None:
+    """A bad cron expression: the engine's reason is named, the step is not said to be loaded."""
+    (tmp_path / "helper.py").write_text('GREETING = "hi"\n')
+    (tmp_path / "hello_step.py").write_text(STEP.format(name="CliFine", route="cli/fine"))
+    (tmp_path / "cron_step.py").write_text(
+        "from motia import CronTrigger, StepConfig, step_wrapper\n"
+        'config = StepConfig(name="CliBadCron", triggers=[CronTrigger(expression="every day")])\n'
+        "step_wrapper(config, __file__, lambda payload, ctx: None)\n"
+    )
+    cmd = [sys.executable, "-m", "motia", "run", str(tmp_path)]
+    with run_process(cmd, ready="motia ready", env={"III_BRIDGE_URL": engine.bridge_url}) as proc:
+        text = proc.text()
+        assert (
+            'cron_step.py: step "CliBadCron": the engine refused its trigger 0 (cron): '
+            "invalid_trigger: cron expression"
+        ) in text
+        assert "loaded step CliBadCron" not in text
+        assert "loaded step CliFine (hello_step.py)" in text
+        assert http_json("GET", f"{engine.api_url}/cli/fine").status == 200

@@ -77,6 +77,7 @@ async def serve(args: argparse.Namespace) -> int:
         _watch_stdin(loop, stop)
     project = Project(root, bridge, guard, _say)
     project.errors = lambda line: print(f"[motia-py] {line}", file=sys.stderr, flush=True)
+    logging.getLogger("iii").addHandler(project.engine_errors)
     report = project.load_all()
     if not dev and not registered_steps():
         project.errors("error: no step could be loaded")
@@ -84,6 +85,7 @@ async def serve(args: argparse.Namespace) -> int:
     try:
         await project.verify_names(report)
         await bridge.connect()
+        await project.settle(report)
     except ConnectionFailedError as exc:
         log.error(
             "no engine at %s (%s): start one with `npx iii`, or run the project with "

@@ -54,7 +54,7 @@ async def apply_changes(project: Project, changes: Iterable[tuple[Change, str]])
             if path not in touched:
                 project.load(path, report)
     if project.bridge.connected:
-        await project.bridge.flush()
+        await project.settle(report)
     project.log("reload done")
     return report
 

@@ -8,14 +8,17 @@ is put first on ``sys.path``, so step files import the project's own modules.
 Loading goes on past a file that fails: every failure is reported with the file and why, and
 the rest are served. A file that fails part-way registers nothing (what it registered before
 the error is taken back); a file that fails before registering anything on a reload keeps
-its previous version. A step another project serves on the engine is refused
-(:mod:`motia.guard`) and reported like any other failure.
+its previous version. A step another app serves on the engine is refused
+(:mod:`motia.guard`), and so is a step whose trigger the engine refused (a bad cron
+expression...): both are reported like any other failure, and a step is said to be "loaded"
+only once the engine took all its triggers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -27,6 +30,26 @@ from iii import Bridge
 from .errors import MotiaConfigError
 from .guard import StepGuard, StepNameTakenError
 from .step import Step, registered_steps
+
+
+class EngineErrors(logging.Handler):
+    """The engine's error frames that the SDK logged, by the ``ref`` (trigger id) they name."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.by_ref: dict[str, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args
+        if (
+            str(record.msg).startswith("engine error")
+            and isinstance(args, tuple)
+            and len(args) == 3
+        ):
+            code, message, ref = args
+            if ref:
+                self.by_ref[str(ref)] = f"{code}: {message}"
+
 
 SKIP_DIRS = {"__pycache__", "node_modules", ".venv", "venv", ".git", ".motia", "dist"}
 
@@ -92,8 +115,9 @@ class Project:
         self.guard = guard
         self.log = log
         self.errors: Callable[[str], None] = log
-        # the first load says "loaded" only once the names were checked (verify_names)
-        self.announce = True
+        # steps are said to be loaded only once the engine took their triggers (settle)
+        self._pending: list[tuple[str, Step]] = []
+        self.engine_errors = EngineErrors()
 
     def rel(self, path: Path) -> str:
         """``path`` relative to the project folder."""
@@ -111,12 +135,8 @@ class Project:
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
         report = LoadReport()
-        self.announce = False
-        try:
-            for path in find_step_files(self.root):
-                self.load(path, report)
-        finally:
-            self.announce = True
+        for path in find_step_files(self.root):
+            self.load(path, report)
         return report
 
     async def verify_names(self, report: LoadReport) -> None:
@@ -137,11 +157,38 @@ class Project:
                 names = report.loaded.get(path, [])
                 if step.config.name in names:
                     names.remove(step.config.name)
-                earlier = report.failed.get(path)
-                report.failed[path] = f"{earlier}; {exc}" if earlier else str(exc)
-                self.errors(f"error: cannot load {exc}")
+                self._fail(report, path, str(exc))
+
+    async def settle(self, report: LoadReport) -> None:
+        """Once the engine has handled every registration: refuse the steps whose triggers it
+        refused (e.g. a bad cron expression), then say which steps are loaded."""
+        await self.bridge.flush()
+        listed = await self.bridge.invoke_function("engine.triggers.list", {})
+        ids = {t.get("id") for t in (listed or {}).get("triggers", [])}
         for step in registered_steps():
-            self._loaded("loaded", step)
+            for index, ref in enumerate(step.triggers):
+                if ref.id in ids:
+                    continue
+                why = self.engine_errors.by_ref.get(ref.id, "see the engine's error above")
+                step.unregister()
+                path = Path(step.file)
+                self._fail(
+                    report,
+                    path,
+                    f'{self.rel(path)}: step "{step.config.name}": the engine refused its '
+                    f"trigger {index} ({ref.trigger_type}): {why}",
+                )
+                break
+        pending, self._pending = self._pending, []
+        for verb, step in pending:
+            if step.active:
+                paths = ", ".join(step.function_paths)
+                self.log(f"{verb} step {step.config.name} ({self.rel(Path(step.file))}): {paths}")
+
+    def _fail(self, report: LoadReport, path: Path, reason: str) -> None:
+        earlier = report.failed.get(path)
+        report.failed[path] = f"{earlier}; {reason}" if earlier else reason
+        self.errors(f"error: cannot load {reason}")
 
     def load(self, path: Path, report: LoadReport) -> bool:
         """Import one step file; on failure take back what it half-registered and report it."""
@@ -168,16 +215,10 @@ class Project:
             step.unregister()
         report.loaded[path] = [s.config.name for s in steps]
         verb = "reloaded" if before else "loaded"
-        if self.announce:
-            for step in steps:
-                self._loaded(verb, step)
+        self._pending.extend((verb, step) for step in steps)
         if not steps:
             self.log(f"{verb} {self.rel(path)}: it registers no step")
         return True
-
-    def _loaded(self, verb: str, step: Step) -> None:
-        paths = ", ".join(step.function_paths)
-        self.log(f"{verb} step {step.config.name} ({self.rel(Path(step.file))}): {paths}")
 
     def unload(self, path: Path) -> None:
         """Take back the steps of a deleted file."""
