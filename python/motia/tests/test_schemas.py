@@ -62,6 +62,7 @@ async def test_bad_body_or_query_answers_400_before_the_handler(
     async def handler(req: ApiRequest[NewTodo], ctx: FlowContext[Any]) -> ApiResponse[Todo]:
         calls.append((req.body, req.query_params))
         assert isinstance(req.body, NewTodo) and isinstance(req.query_params, Page)
+        assert ctx.get_data() is req.body and ctx.input is not None and ctx.input.request is req
         return ApiResponse(201, Todo(id="t1", title=req.body.title))
 
     step_wrapper(_config("SchemaTodo", "/schema/todos"), __file__, handler)
@@ -146,3 +147,30 @@ def test_schemas_are_checked_when_the_step_is_declared() -> None:
     with pytest.raises(ValidationError, match="100-599"):
         ApiTrigger(path="/x", response_schema={42: Todo})
     assert ApiTrigger(path="/x", bodySchema=list[Todo]).body is not None
+
+
+async def test_emit_outside_declared_emits_warns(
+    engine: EngineProcess, bridge: Bridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A topic missing from config.emits is still emitted, with a warning naming it."""
+    got: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def collect(data: Any) -> None:
+        await got.put(data)
+
+    bridge.register_function("test.collect.undeclared", collect)
+    bridge.register_trigger("event", "test.collect.undeclared", {"topic": "undeclared.topic"})
+
+    async def handler(req: ApiRequest[Any], ctx: FlowContext[Any]) -> ApiResponse[Any]:
+        await ctx.emit("undeclared.topic", {"n": 1})
+        return ApiResponse(200, {})
+
+    config = StepConfig(
+        name="SchemaEmits", triggers=[ApiTrigger(path="/schema/emits")], emits=["declared"]
+    )
+    step_wrapper(config, __file__, handler)
+    await bridge.connect()
+    with caplog.at_level("WARNING", logger="motia"):
+        assert (await _http("GET", f"{engine.api_url}/schema/emits")).status == 200
+    assert await asyncio.wait_for(got.get(), 5) == {"n": 1}
+    assert 'step SchemaEmits emits "undeclared.topic", which is not in its emits' in caplog.text

@@ -96,6 +96,7 @@ class FlowContext(Generic[TEmit]):
         function_path: str,
         input: TriggerInput[Any] | None = None,
         step: str | None = None,
+        emits: list[str] | None = None,
     ) -> None:
         self._bridge = bridge
         self.step = step
@@ -103,15 +104,21 @@ class FlowContext(Generic[TEmit]):
         self.trace_id = trace_id
         self.function_path = function_path
         self.input = input
+        self.emits = emits
         self.state = StateManager(bridge)
         self.streams = Streams(bridge)
         self.logger = Logger("motia", function_path=function_path)
 
     async def emit(self, topic: str | dict[str, Any], data: Any = None) -> None:
-        """Publish ``data`` to ``topic`` (also accepts ``emit({"topic": ..., "data": ...})``)."""
+        """Publish ``data`` to ``topic`` (also accepts ``emit({"topic": ..., "data": ...})``).
+
+        A topic missing from the step's declared ``emits`` is still sent, with a warning (as in
+        Node Motia)."""
         if isinstance(topic, dict):
             topic, data = topic.get("topic"), topic.get("data")  # type: ignore[assignment]
         check_id("topic", topic)
+        if self.emits and topic not in self.emits:
+            self.logger.warning(f'step {self.step} emits "{topic}", which is not in its emits')
         await self._bridge.invoke_function("emit", {"topic": topic, "data": data})
 
     async def call(self, function_path: str, data: Any = None, **kwargs: Any) -> Any:

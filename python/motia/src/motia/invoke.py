@@ -114,7 +114,13 @@ def _metadata(trigger: AnyTrigger, index: int) -> TriggerMetadata:
 
 
 def build_context(
-    bridge: Bridge, step: str, index: int, trigger: AnyTrigger, path: str, data: Any
+    bridge: Bridge,
+    step: str,
+    index: int,
+    trigger: AnyTrigger,
+    path: str,
+    data: Any,
+    emits: list[str] | None = None,
 ) -> tuple[FlowContext[Any], Any]:
     """The ``ctx`` and the ``input`` of one call."""
     inv = current_invocation()
@@ -134,6 +140,7 @@ def build_context(
         function_path=path,
         input=TriggerInput(meta, request, payload),
         step=step,
+        emits=emits,
     )
     return ctx, value
 
@@ -165,12 +172,13 @@ def invoker(
     )
 
     async def invoke(data: Any) -> Any:
-        ctx, value = build_context(bridge, config.name, index, trigger, path, data)
+        ctx, value = build_context(bridge, config.name, index, trigger, path, data, config.emits)
         if chain is not None and isinstance(trigger, ApiTrigger):
             try:
                 invalid = validate_request(trigger, value)
                 if invalid is not None:
                     return invalid
+                ctx.input = TriggerInput(ctx.trigger, value, value.body)  # the validated body
                 return to_wire(await chain(value, ctx))
             except Exception as exc:
                 return internal_error(ctx, exc)
