@@ -1,11 +1,12 @@
-"""The ``motia-py`` command (also ``python -m motia``): ``run``, ``dev`` and ``create``.
+"""The ``motia-py`` command (also ``python -m motia``): ``run``, ``dev``, ``describe``, ``create``.
 
 ``motia-py run <folder>`` serves every step file of the folder on the engine at
 ``III_BRIDGE_URL`` (or ``--url``) until SIGINT/SIGTERM; ``motia-py dev <folder>`` does the same
-and reloads step files when they change; ``motia-py create <dir>`` writes a new Python
-project. The Node ``motia dev`` / ``motia start`` run this for the ``_step.py`` files of a
-mixed project, so one command serves both languages. The console script is ``motia-py`` so
-it never shadows the Node ``motia`` command in a project that has both.
+and reloads step files when they change; ``motia-py describe <folder>`` prints what the steps
+would register (for ``motia openapi``, no engine needed); ``motia-py create <dir>`` writes a
+new Python project. The Node ``motia dev`` / ``motia start`` run this for the ``_step.py``
+files of a mixed project, so one command serves both languages. The console script is
+``motia-py`` so it never shadows the Node ``motia`` command in a project that has both.
 
 ``run`` loads every file it can: each one that fails is named with the reason, the others
 are served; it exits 1 when no step could be loaded (or, with ``--strict``, when any file
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -30,6 +32,7 @@ from iii import Bridge, ConnectionFailedError, TraceIdFilter
 from .create import create_project
 from .guard import AppIdentity, StepGuard
 from .project import Project, find_step_files
+from .registration import describe
 from .runtime import configure, get_bridge, set_bridge
 from .step import registered_steps
 
@@ -116,6 +119,18 @@ async def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def describe_project(args: argparse.Namespace) -> int:
+    """Print what the project's steps would register (no engine needed); 1 if a file failed."""
+    root: Path = args.folder.resolve()
+    identity = AppIdentity.for_project(root, app=args.app, replica=args.replica or None)
+    configure(root=root, identity=identity, guard=None)
+    project = Project(root, get_bridge(), StepGuard(identity), lambda line: None)
+    project.errors = lambda line: print(f"[motia-py] {line}", file=sys.stderr, flush=True)
+    report = project.load_all()
+    print(json.dumps(describe(registered_steps()), indent=2))
+    return 1 if report.failed else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="motia-py", description="Run Motia steps written in Python on the iii engine."
@@ -124,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (
         ("run", "serve every step file in a folder"),
         ("dev", "serve every step file in a folder and reload the ones that change"),
+        ("describe", "print the functions and triggers the steps register, as JSON"),
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("folder", type=Path, nargs="?", default=Path("."))
@@ -163,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), handlers=[handler])
     if not args.folder.is_dir():
         parser.error(f"{args.folder} is not a folder")
+    if args.command == "describe":
+        return describe_project(args)
     try:
         return asyncio.run(serve(args))
     except KeyboardInterrupt:

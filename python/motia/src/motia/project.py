@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from iii import Bridge
 
 from .errors import MotiaConfigError
@@ -235,4 +237,9 @@ class Project:
         frames = traceback.extract_tb(exc.__traceback__)
         inside = [f for f in frames if Path(f.filename).resolve() == path.resolve()]
         at = f" (line {inside[-1].lineno})" if inside else ""
+        if isinstance(exc, ValidationError):
+            fields = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(value)'}: {e['msg']}" for e in exc.errors()
+            )
+            return f"invalid {exc.title}: {fields}{at}"
         return f"{type(exc).__name__}: {exc}{at}"

@@ -6,12 +6,8 @@ as ``steps.{Name}:trigger:{i}:condition``, ``...:condition:1``, ``...:condition:
 with ``registercondition`` in that order, so the engine stops at the first false one — the same
 paths the Node Motia uses.
 
-Each function is registered with what the engine needs to describe it (and what
-``/__motia/openapi.json`` is built from): ``request_format`` is the JSON Schema of an API
-trigger's ``body_schema``, ``response_format`` is ``{"<status>": <JSON Schema>}`` from its
-``response_schema``, and ``metadata.motia`` holds ``step``, ``app`` (+ ``replica``), ``file``,
-``trigger_types``, ``flows``/``emits`` when declared, and for API triggers ``query_schema`` and
-``description`` when declared.
+What each function is registered with (the convention ``/__motia/openapi.json`` reads) is in
+:mod:`motia.registration`.
 
 Registering a step under a name this process already registered from the same file replaces
 it (hot reload): the new version goes in first, then what only the old one had is taken back,
@@ -36,9 +32,14 @@ from .invoke import (
     invoker,
     to_wire,
 )
-from .runtime import get_bridge, get_guard, get_identity, project_root
-from .schemas import Schema
-from .triggers import AnyTrigger, ApiTrigger, StepConfig, trigger_config
+from .registration import (
+    condition_path,
+    function_path,
+    function_registration,
+    relative,
+)
+from .runtime import get_bridge, get_guard
+from .triggers import StepConfig, trigger_config
 
 __all__ = [
     "Step",
@@ -100,70 +101,13 @@ def registered_steps() -> list[Step]:
     return list(_steps)
 
 
-def function_path(step_name: str, index: int) -> str:
-    """The handler's function path for trigger ``index`` of a step."""
-    return f"steps.{step_name}:trigger:{index}"
-
-
-def condition_path(step_name: str, index: int, k: int) -> str:
-    """``...:condition`` for the first condition of a trigger, ``...:condition:{k}`` after."""
-    base = f"{function_path(step_name, index)}:condition"
-    return base if k == 0 else f"{base}:{k}"
-
-
-def _relative(file: str) -> str:
-    root = project_root()
-    if root is None:
-        return file
-    try:
-        return os.path.relpath(file, root)
-    except ValueError:
-        return file
-
-
-def _metadata(config: StepConfig[Any], trigger: AnyTrigger, file: str) -> dict[str, Any]:
-    motia: dict[str, Any] = {
-        "step": config.name,
-        **get_identity().metadata(),
-        "file": _relative(file),
-        "runtime": "python",
-        "trigger_types": [t.type for t in config.triggers],
-    }
-    if config.flows:
-        motia["flows"] = list(config.flows)
-    if config.emits:
-        motia["emits"] = list(config.emits)
-    if isinstance(trigger, ApiTrigger):
-        query = Schema.of(trigger.query_schema)
-        if query is not None:
-            motia["query_schema"] = query.json_schema()
-        description = trigger.description or config.description
-        if description:
-            motia["description"] = description
-    return {"motia": motia}
-
-
-def _formats(trigger: AnyTrigger) -> tuple[Any, Any]:
-    if not isinstance(trigger, ApiTrigger):
-        return None, None
-    body = Schema.of(trigger.body_schema)
-    request = body.json_schema() if body is not None else None
-    responses = None
-    if trigger.response_schema:
-        responses = {
-            str(status): Schema(schema).json_schema()
-            for status, schema in sorted(trigger.response_schema.items())
-        }
-    return request, responses
-
-
 def _previous(target: Bridge, name: str, file: str) -> Step | None:
     for step in _steps:
         if step.bridge is target and step.config.name == name:
             if os.path.abspath(step.file) != os.path.abspath(file):
-                other = _relative(step.file)
+                other = relative(step.file)
                 raise MotiaConfigError(
-                    f'{_relative(file)}: step name "{name}" is already used by {other}'
+                    f'{relative(file)}: step name "{name}" is already used by {other}'
                 )
             return step
     return None
@@ -198,19 +142,19 @@ def step_wrapper(
     previous = _previous(target, config.name, file)
     guard = get_guard()
     if guard is not None:
-        guard.claim(config.name, _relative(file))
+        guard.claim(config.name, relative(file))
     step = Step(config, file, handler, bridge=target)
     for index, trigger in enumerate(config.triggers):
         path = function_path(config.name, index)
-        request_format, response_format = _formats(trigger)
+        fields = function_registration(config, index, trigger, file)
         step.functions.append(
             target.register_function(
                 path,
                 invoker(target, config, index, trigger, path, handler),
-                description=config.description,
-                request_format=request_format,
-                response_format=response_format,
-                metadata=_metadata(config, trigger, file),
+                description=fields.get("description"),
+                request_format=fields.get("request_format"),
+                response_format=fields.get("response_format"),
+                metadata=fields["metadata"],
             )
         )
         for k, condition in enumerate(trigger.conditions):
