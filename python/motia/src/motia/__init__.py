@@ -3,7 +3,14 @@
 __version__ = "0.1.0"
 
 from .api import ApiRequest, ApiResponse, Headers
-from .context import FlowContext, TriggerData, TriggerInput, TriggerMetadata
+from .context import (
+    FlowContext,
+    StateTriggerInput,
+    StreamTriggerInput,
+    TriggerData,
+    TriggerInput,
+    TriggerMetadata,
+)
 from .create import create_project
 from .errors import MotiaConfigError
 from .guard import AppIdentity, StepNameTakenError
@@ -19,17 +26,20 @@ from .step import (
 )
 from .stream import Stream, Streams
 from .triggers import (
+    ApiMiddleware,
     ApiTrigger,
     CronTrigger,
     EventTrigger,
     StateTrigger,
     StepConfig,
     StreamTrigger,
+    TriggerCondition,
 )
 
 _compose_middleware = compose_middleware
 
 __all__ = [
+    "ApiMiddleware",
     "ApiRequest",
     "ApiResponse",
     "ApiTrigger",
@@ -41,12 +51,15 @@ __all__ = [
     "MotiaConfigError",
     "StateManager",
     "StateTrigger",
+    "StateTriggerInput",
     "Step",
     "StepConfig",
     "StepNameTakenError",
     "Stream",
     "StreamTrigger",
+    "StreamTriggerInput",
     "Streams",
+    "TriggerCondition",
     "TriggerData",
     "TriggerInput",
     "TriggerMetadata",

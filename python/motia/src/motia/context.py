@@ -51,10 +51,26 @@ class TriggerInput(Generic[TData]):
     data: TData
 
 
-class TriggerData(dict[str, Any]):
+class Fields(dict[str, Any]):
+    """A ``dict`` whose keys also read as attributes (``payload.group_id``), nested dicts too
+    (``payload.event.type``); a missing key is an ``AttributeError`` naming it."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self[name]
+        except KeyError:
+            raise AttributeError(f"the payload has no field {name!r}") from None
+        return Fields(value) if type(value) is dict else value
+
+
+class TriggerData(Fields):
     """A dict payload (event, cron, state, stream) that also reads as the original's
-    ``TriggerInput``: ``input["amount"]`` and ``input.get(...)`` as before, plus
-    ``input.data`` (the payload), ``input.trigger`` and ``input.request`` (``None``).
+    ``TriggerInput`` and its state/stream input models: ``input["amount"]`` and
+    ``input.get(...)`` as before, plus ``input.data`` (the payload), ``input.trigger``,
+    ``input.request`` (``None``) and the payload's fields as attributes (``input.group_id``,
+    ``input.event.type``).
 
     It is a plain ``dict`` for everything else (equality, JSON, ``ctx.emit``).
     """
@@ -74,6 +90,13 @@ class TriggerData(dict[str, Any]):
     def request(self) -> None:
         """Always ``None``: only API triggers have a request."""
         return None
+
+
+StateTriggerInput = TriggerData
+"""What a state trigger's handler gets (the original's name): ``input.group_id``, ..."""
+
+StreamTriggerInput = TriggerData
+"""What a stream trigger's handler gets (the original's name): ``input.event.type``, ..."""
 
 
 class FlowContext(Generic[TEmit]):

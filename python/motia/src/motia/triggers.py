@@ -26,6 +26,12 @@ async; see :mod:`motia.invoke` for ``input`` and ``trigger``."""
 Middleware = Callable[..., Any]
 """``async def middleware(req, ctx, next_handler) -> ApiResponse``."""
 
+TriggerCondition = Condition
+"""The original's name for :data:`Condition`."""
+
+ApiMiddleware = Middleware
+"""The original's name for :data:`Middleware`."""
+
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 TEmit = TypeVar("TEmit", default=Any)
 
