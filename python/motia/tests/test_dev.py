@@ -80,3 +80,35 @@ def test_dev_keeps_the_old_version_when_an_edit_does_not_parse(
         assert http_json("GET", url).body == {"says": "good", "word": "w"}
         step.write_text(STEP.format(name="DevKeep", route="dev/keep", says="fixed"))
         _until(url, (200, {"says": "fixed", "word": "w"}))
+
+
+COND_STEP = """
+from motia import ApiResponse, ApiTrigger, StepConfig, step_wrapper
+
+def closed(req, ctx):
+    return False
+
+config = StepConfig(
+    name="DevCond",
+    triggers=[ApiTrigger(path="/dev/cond", method="GET"{condition})],
+)
+
+def handler(req, ctx):
+    return ApiResponse(status=200, body={{"open": True}})
+
+step_wrapper(config, __file__, handler)
+"""
+
+
+def test_dev_reload_adds_and_removes_conditions(engine: EngineProcess, tmp_path: Path) -> None:
+    """A reload that drops a condition unbinds it; one that adds it back binds it again."""
+    step = tmp_path / "cond_step.py"
+    step.write_text(COND_STEP.format(condition=", condition=closed"))
+    cmd = [sys.executable, "-m", "motia", "dev", str(tmp_path)]
+    with run_process(cmd, ready="motia ready", env={"III_BRIDGE_URL": engine.bridge_url}):
+        url = f"{engine.api_url}/dev/cond"
+        _until(url, 422)
+        step.write_text(COND_STEP.format(condition=""))
+        _until(url, (200, {"open": True}))
+        step.write_text(COND_STEP.format(condition=", conditions=[closed]"))
+        _until(url, 422)
