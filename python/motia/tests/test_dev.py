@@ -112,3 +112,14 @@ def test_dev_reload_adds_and_removes_conditions(engine: EngineProcess, tmp_path:
         _until(url, (200, {"open": True}))
         step.write_text(COND_STEP.format(condition=", conditions=[closed]"))
         _until(url, 422)
+
+
+def test_dev_sees_an_edit_made_right_after_ready(engine: EngineProcess, tmp_path: Path) -> None:
+    """Watching starts before "motia ready": an edit written at once is not missed."""
+    (tmp_path / "words.py").write_text('WORD = "w"\n')
+    step = tmp_path / "quick_step.py"
+    step.write_text(STEP.format(name="DevQuick", route="dev/quick", says="first"))
+    cmd = [sys.executable, "-m", "motia", "dev", str(tmp_path)]
+    with run_process(cmd, ready="motia ready", env={"III_BRIDGE_URL": engine.bridge_url}):
+        step.write_text(STEP.format(name="DevQuick", route="dev/quick", says="second"))
+        _until(f"{engine.api_url}/dev/quick", (200, {"says": "second", "word": "w"}))

@@ -31,7 +31,7 @@ from iii import Bridge, ConnectionFailedError, TraceIdFilter
 
 from .create import create_project
 from .guard import AppIdentity, StepGuard
-from .project import Project, find_step_files
+from .project import Project, find_step_files, scan
 from .registration import describe
 from .runtime import configure, get_bridge, set_bridge
 from .step import registered_steps
@@ -81,6 +81,7 @@ async def serve(args: argparse.Namespace) -> int:
     project = Project(root, bridge, guard, _say)
     project.errors = lambda line: print(f"[motia-py] {line}", file=sys.stderr, flush=True)
     logging.getLogger("iii").addHandler(project.engine_errors)
+    snapshot = scan(root)  # what the files were when they were loaded (dev compares later)
     report = project.load_all()
     if not dev and not registered_steps():
         project.errors("error: no step could be loaded")
@@ -104,14 +105,17 @@ async def serve(args: argparse.Namespace) -> int:
     if not dev and (steps == 0 or (args.strict and report.failed)):
         await bridge.disconnect()
         return 1
+    watcher = None
+    if dev:
+        from .dev import start_watching
+
+        # watching starts before "ready", and what changed since the load is applied, so no
+        # edit made in between is missed
+        watcher = await start_watching(project, stop, snapshot)
+        steps = len(registered_steps())
     log.info("motia ready: %d step(s) on %s", steps, bridge.url)
     _say(f"ready: {steps} step(s) on {bridge.url}" + (", watching for changes" if dev else ""))
     print("motia ready", flush=True)
-    watcher = None
-    if dev:
-        from .dev import watch
-
-        watcher = asyncio.create_task(watch(project, stop))
     await stop.wait()
     if watcher is not None:
         await asyncio.gather(watcher, return_exceptions=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from .project import LoadReport, Project, find_step_files, in_project, is_step_file
+from .project import LoadReport, Project, find_step_files, in_project, is_step_file, scan
 
 
 def _drop_helpers(root: Path) -> None:
@@ -57,6 +57,37 @@ async def apply_changes(project: Project, changes: Iterable[tuple[Change, str]])
         await project.settle(report)
     project.log("reload done")
     return report
+
+
+def changes_since(root: Path, snapshot: dict[Path, int]) -> list[tuple[Change, str]]:
+    """The project files added, modified or deleted since ``snapshot`` (see ``scan``)."""
+    now = scan(root)
+    changes: list[tuple[Change, str]] = []
+    for path, mtime in now.items():
+        if path not in snapshot:
+            changes.append((Change.added, str(path)))
+        elif snapshot[path] != mtime:
+            changes.append((Change.modified, str(path)))
+    changes.extend((Change.deleted, str(p)) for p in snapshot if p not in now)
+    return changes
+
+
+async def start_watching(
+    project: Project, stop: asyncio.Event, snapshot: dict[Path, int]
+) -> asyncio.Task[None]:
+    """Start :func:`watch`, then apply what changed since ``snapshot`` was taken.
+
+    The watcher is in place once its task reached its first wait (``awatch`` sets it up before
+    that), so a change is either seen by it or found by the comparison; one seen by both is
+    applied twice, which is harmless.
+    """
+    task = asyncio.create_task(watch(project, stop))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    missed = changes_since(project.root, snapshot)
+    if missed:
+        await apply_changes(project, missed)
+    return task
 
 
 async def watch(project: Project, stop: asyncio.Event) -> None:

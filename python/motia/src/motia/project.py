@@ -77,6 +77,18 @@ def find_step_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.py") if in_project(folder, p) and is_step_file(p))
 
 
+def scan(root: Path) -> dict[Path, int]:
+    """The modification time (ns) of every project ``.py`` file under ``root``."""
+    out: dict[Path, int] = {}
+    for path in root.rglob("*.py"):
+        if in_project(root, path):
+            try:
+                out[path.resolve()] = path.stat().st_mtime_ns
+            except OSError:
+                continue  # removed while scanning
+    return out
+
+
 def module_name(path: Path) -> str:
     """The unique module name a step file is imported under."""
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
