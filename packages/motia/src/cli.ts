@@ -7,6 +7,7 @@ import { DEFAULT_BRIDGE_URL } from '@iii-dev/sdk'
 import { MotiaApp } from './app.js'
 import { createProject } from './create.js'
 import { reachable, type SpawnedEngine, spawnEngine } from './engine.js'
+import { hasPythonSteps, type PythonRuntime, startPython } from './python.js'
 
 const usage = `Usage: motia <command> [options]
 
@@ -50,11 +51,13 @@ async function run(command: string, dir: string, v: Record<string, string | bool
   }
   const app = new MotiaApp({ root, url, watch: command === 'dev', strict: command === 'start' })
   let stopping = false
+  let python: PythonRuntime | undefined
   const shutdown = async () => {
     if (stopping) return
     stopping = true
     const force = setTimeout(() => process.exit(1), 8000)
     force.unref()
+    await python?.stop()
     await app.stop().catch(() => {})
     await engine?.stop()
     process.exit(0)
@@ -66,6 +69,8 @@ async function run(command: string, dir: string, v: Record<string, string | bool
   })
   try {
     await app.start()
+    // the project's *_step.py files run in Python Motia on the same engine (python.ts)
+    if (hasPythonSteps(root)) python = await startPython({ root, url, mode: command === 'dev' ? 'dev' : 'run' })
   } catch (err) {
     await engine?.stop()
     fail((err as Error).message)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+TBody = TypeVar("TBody")
 
 
 class Headers(dict[str, Any]):
@@ -23,26 +25,52 @@ class Headers(dict[str, Any]):
 
 
 @dataclass
-class ApiRequest:
-    """An HTTP request as the engine delivers it to an API step.
+class ApiRequest(Generic[TBody]):
+    """An HTTP request as the engine delivers it to an API step: ``ApiRequest[Body]``.
 
     ``path`` is the registered pattern (``/users/:id``); ``path_params``, ``query_params``
-    and ``headers`` are dicts (header names lower-case); ``body`` is the parsed JSON.
+    and ``headers`` are dicts (header names lower-case); ``body`` is the parsed JSON, or the
+    validated value when the trigger has a ``body_schema``.
+
+    It is also the original Motia's ``TriggerInput`` for API steps: ``req.data`` is the body,
+    ``req.request`` the request itself, ``req.trigger`` the trigger that fired.
     """
 
     method: str = "GET"
     path: str = "/"
     path_params: dict[str, str] = field(default_factory=dict)
-    query_params: dict[str, Any] = field(default_factory=dict)
+    query_params: Any = field(default_factory=dict)
     headers: Headers = field(default_factory=Headers)
-    body: Any = None
+    body: TBody | Any = None
+    trigger: Any = field(default=None, repr=False, compare=False)
+    """The :class:`~motia.TriggerMetadata` of the call (set by the step runner)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.headers, Headers):
             self.headers = Headers(self.headers)
 
+    @property
+    def data(self) -> Any:
+        """The body (the original ``TriggerInput.data``)."""
+        return self.body
+
+    @property
+    def request(self) -> ApiRequest[TBody]:
+        """The request itself (the original ``TriggerInput.request``)."""
+        return self
+
+    @property
+    def pathParams(self) -> dict[str, str]:
+        """``path_params`` under the original's name."""
+        return self.path_params
+
+    @property
+    def queryParams(self) -> Any:
+        """``query_params`` under the original's name."""
+        return self.query_params
+
     @classmethod
-    def from_payload(cls, payload: Any) -> ApiRequest:
+    def from_payload(cls, payload: Any) -> ApiRequest[Any]:
         """Build from the engine's ApiRequest payload ``{method, path, path_params, ...}``."""
         if isinstance(payload, ApiRequest):
             return payload
@@ -59,11 +87,14 @@ class ApiRequest:
 
 
 @dataclass
-class ApiResponse:
-    """What an API step returns: ``ApiResponse(status=200, body={...}, headers={...})``."""
+class ApiResponse(Generic[TBody]):
+    """What an API step returns: ``ApiResponse(status=200, body={...}, headers={...})``.
+
+    Subscriptable (``ApiResponse[Todo]``) as the original annotated it.
+    """
 
     status: int = 200
-    body: Any = None
+    body: TBody | Any = None
     headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
