@@ -1,18 +1,22 @@
-// One contract suite for every KvAdapter, run against the memory adapter and the sqlite adapter
-// on a real temporary database file. A Redis adapter joins the list when it exists.
+// One contract suite for every KvAdapter, run against the memory adapter, the sqlite adapter
+// on a real temporary database file and the redis adapter on a real redis-server started here.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { hasRedis, startRedis } from '@iii-dev/testkit'
 import { IIIError } from '../src/errors.ts'
 import { applyOps, type KvAdapter, MemoryAdapter, parseOps, SqliteAdapter } from '../src/modules/store/index.ts'
+import { RedisAdapter } from '../src/modules/store/redis.ts'
 
 const MAX = 4096
 const tmp = mkdtempSync(join(tmpdir(), 'iii-store-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 let n = 0
+const redis = hasRedis() ? await startRedis(null) : null
+after(() => redis?.stop())
 
 const implementations: Array<{ name: string; make: () => KvAdapter; reopen?: (a: KvAdapter) => KvAdapter }> = [
   { name: 'memory', make: () => new MemoryAdapter({ maxValueBytes: MAX }) },
@@ -20,12 +24,19 @@ const implementations: Array<{ name: string; make: () => KvAdapter; reopen?: (a:
     name: 'sqlite',
     make: () => new SqliteAdapter({ maxValueBytes: MAX, file: join(tmp, `db-${++n}`, 'state.db') }),
   },
+  {
+    name: 'redis',
+    // Each test gets its own key prefix on the one server, so tests start from an empty store.
+    make: () =>
+      new RedisAdapter({ maxValueBytes: MAX, url: redis?.url ?? '', prefix: `t${++n}:`, namespace: 'state' }),
+  },
 ]
 
 const coded = (code: string) => (err: unknown) => err instanceof IIIError && err.code === code
 
 for (const impl of implementations) {
-  describe(`KvAdapter contract: ${impl.name}`, () => {
+  const skip = impl.name === 'redis' && !redis ? 'redis-server is not installed' : false
+  describe(`KvAdapter contract: ${impl.name}`, { skip }, () => {
     const open = (t: { after(fn: () => unknown): void }) => {
       const a = impl.make()
       t.after(() => a.close())

@@ -75,6 +75,12 @@ class InvalidArgumentError(IIIError):
     code = "invalid_argument"
 
 
+class StoreUnavailableError(IIIError):
+    """The engine's shared store (Redis) is unreachable or did not answer in time."""
+
+    code = "store_unavailable"
+
+
 class ConnectionFailedError(IIIError):
     """The bridge could not reach the engine within ``connect_timeout``."""
 
@@ -97,6 +103,7 @@ _BY_CODE: dict[str, type[IIIError]] = {
         InvocationTimeoutError,
         ConditionFailedError,
         InvalidArgumentError,
+        StoreUnavailableError,
         ConnectionFailedError,
         ConnectionClosedError,
     )
