@@ -18,6 +18,8 @@ Options:
   --streams-port <n>     stream socket port (default 3112)
   --data-dir <dir>       where the embedded store keeps its files (default ./data)
   --log-level <level>    debug, info, warn or error (default info)
+  --redis <url>          join the cluster of engines on this Redis (also III_REDIS_URL):
+                         state, streams, cron and the function registry move there
   -h, --help             show this help
   -v, --version          print the version
 `
@@ -49,6 +51,7 @@ function parseCli(argv: string[]): CliOverrides {
         'streams-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -74,6 +77,7 @@ function parseCli(argv: string[]): CliOverrides {
     streamsPort: portFlag('streams-port', v['streams-port'] as string | undefined),
     dataDir: v['data-dir'] as string | undefined,
     logLevel: v['log-level'] as string | undefined,
+    redis: v.redis as string | undefined,
   }
 }
 

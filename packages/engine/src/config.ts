@@ -33,10 +33,23 @@ const apiSchema = z
 
 const adapterName = z.enum(['sqlite', 'memory', 'redis'])
 
+/** Where a Redis is: the engine's (`redis:` at the top) or a module's own override. */
+const redisSchema = z
+  .object({
+    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    prefix: z
+      .string()
+      .regex(/^[^{}]*$/, 'may not contain { or }')
+      .default('iii:'),
+  })
+  .strict()
+
 const storeSchema = z
   .object({
-    adapter: adapterName.default('sqlite'),
-    redis_url: z.string().optional(),
+    /** Unset: `redis` when the engine has a Redis, `sqlite` otherwise. */
+    adapter: adapterName.optional(),
+    /** This module's own Redis (url and prefix), instead of the engine's. */
+    redis: redisSchema.partial().strict().optional(),
     max_value_bytes: positive.default(1024 * 1024),
   })
   .strict()
@@ -62,6 +75,7 @@ const configSchema = z
     port: port.default(49134),
     data_dir: z.string().default('./data'),
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    redis: redisSchema.optional(),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
@@ -91,8 +105,14 @@ const configSchema = z
 
 type RawConfig = z.infer<typeof configSchema>
 export type ApiOptions = z.infer<typeof apiSchema>
-export type StoreOptions = z.infer<typeof storeSchema>
-export type StreamsOptions = z.infer<typeof streamsSchema>
+/** A module's store options, resolved: `adapter` is set, and `redis` when it is `redis`. */
+export type StoreOptions = Omit<z.infer<typeof storeSchema>, 'adapter' | 'redis'> & {
+  adapter: 'sqlite' | 'memory' | 'redis'
+  redis?: RedisOptions
+}
+export type StreamsOptions = Omit<z.infer<typeof streamsSchema>, 'adapter' | 'redis'> & StoreOptions
+/** A Redis to connect to and the prefix of every key there. */
+export type RedisOptions = z.infer<typeof redisSchema>
 
 /** The engine's resolved options. A module set to `false` in the config is `null` here. */
 export interface EngineOptions {
@@ -100,6 +120,8 @@ export interface EngineOptions {
   port: number
   dataDir: string
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** The engine's Redis (`--redis`, `III_REDIS_URL`, `redis:`); null runs it on its own. */
+  redis: RedisOptions | null
   bridge: { maxPayload: number; heartbeatMs: number; maxBadFrames: number; invocationTimeoutMs: number }
   modules: {
     api: ApiOptions | null
@@ -147,11 +169,27 @@ export function resolveConfig(raw: unknown): EngineOptions {
   const c: RawConfig = parsed.data
   const pick = <T>(entry: T | false | undefined, schema: z.ZodType<T>): T | null =>
     entry === false ? null : (entry ?? schema.parse({}))
+  const redis = c.redis ?? null
+  /** A store module's adapter: its own choice, else Redis when the engine has one. */
+  const store = <T extends z.infer<typeof storeSchema>>(name: string, o: T | null) => {
+    if (o === null) return null
+    const { adapter: chosen, redis: own, ...rest } = o
+    const adapter = chosen ?? (redis ? 'redis' : 'sqlite')
+    if (adapter !== 'redis') return { ...rest, adapter }
+    const url = own?.url ?? redis?.url
+    if (url === undefined) {
+      throw new ConfigError(
+        `config: modules.${name}.adapter is redis but no Redis is set (use --redis, III_REDIS_URL, redis.url or modules.${name}.redis.url)`,
+      )
+    }
+    return { ...rest, adapter, redis: { url, prefix: own?.prefix ?? redis?.prefix ?? 'iii:' } }
+  }
   return {
     host: c.host,
     port: c.port,
     dataDir: c.data_dir,
     logLevel: c.log_level,
+    redis,
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,
@@ -162,8 +200,8 @@ export function resolveConfig(raw: unknown): EngineOptions {
       api: pick(c.modules.api, apiSchema),
       event: pick(c.modules.event, emptyModule),
       cron: pick(c.modules.cron, emptyModule),
-      state: pick(c.modules.state, storeSchema),
-      streams: pick(c.modules.streams, streamsSchema),
+      state: store('state', pick(c.modules.state, storeSchema)),
+      streams: store('streams', pick(c.modules.streams, streamsSchema)) as StreamsOptions | null,
     },
   }
 }
@@ -195,6 +233,8 @@ export interface CliOverrides {
   streamsPort?: number
   dataDir?: string
   logLevel?: string
+  /** `--redis URL`: run as one engine of a cluster on this Redis. */
+  redis?: string
 }
 
 /** Merges the config file (if any) with command-line overrides and resolves everything. */
@@ -208,6 +248,9 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
   if (cli.port !== undefined) merged.port = cli.port
   if (cli.dataDir !== undefined) merged.data_dir = cli.dataDir
   if (cli.logLevel !== undefined) merged.log_level = cli.logLevel
+  // The one switch: the flag, else III_REDIS_URL, else the file's redis.url.
+  const redisUrl = cli.redis ?? (env.III_REDIS_URL || undefined)
+  if (redisUrl !== undefined) merged.redis = { ...(raw.redis ?? {}), url: redisUrl }
   if (cli.apiPort !== undefined && merged.modules.api !== false)
     merged.modules.api = { ...(merged.modules.api ?? {}), port: cli.apiPort }
   if (cli.streamsPort !== undefined && merged.modules.streams !== false)

@@ -5,6 +5,7 @@ import { Engine } from './engine.js'
 import type { Logger } from './log.js'
 import { CoreModule } from './modules/core/module.js'
 import { createModules } from './modules/index.js'
+import { SharedRedis } from './redis/shared.js'
 
 export { ConfigError, type EngineOptions, loadOptions, resolveConfig } from './config.js'
 export { Engine } from './engine.js'
@@ -19,7 +20,8 @@ export * from './protocol.js'
  */
 export function createEngine(options: EngineOptions, log?: Logger): Engine {
   const engine = new Engine(options, log)
-  const modules = createModules(options)
+  const shared = options.redis ? new SharedRedis(options.redis, engine.log) : null
+  const modules = createModules(options, shared)
   const front = modules.filter((m) => m.name === 'api')
   engine.use(new CoreModule(engine), ...modules.filter((m) => m.name !== 'api'), new BridgeModule(engine), ...front)
   return engine

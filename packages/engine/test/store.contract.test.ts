@@ -27,8 +27,7 @@ const implementations: Array<{ name: string; make: () => KvAdapter; reopen?: (a:
   {
     name: 'redis',
     // Each test gets its own key prefix on the one server, so tests start from an empty store.
-    make: () =>
-      new RedisAdapter({ maxValueBytes: MAX, url: redis?.url ?? '', prefix: `t${++n}:`, namespace: 'state' }),
+    make: () => new RedisAdapter({ maxValueBytes: MAX, url: redis?.url ?? '', prefix: `t${++n}:`, namespace: 'state' }),
   },
 ]
 

@@ -47,7 +47,8 @@ export function connectionOptions(extra: Partial<RedisOptions> = {}): RedisOptio
 
 /** Checks a key prefix; throws one sentence when it cannot be used. */
 export function checkPrefix(prefix: string): string {
-  if (/[{}]/.test(prefix)) throw new IIIError(ErrorCode.InvalidArgument, `redis prefix "${prefix}" may not contain { or }`)
+  if (/[{}]/.test(prefix))
+    throw new IIIError(ErrorCode.InvalidArgument, `redis prefix "${prefix}" may not contain { or }`)
   return prefix
 }
 

@@ -250,9 +250,8 @@ function encodeOp(op: UpdateOp, n: number) {
 }
 
 function tooLarge(bytes: number, maxBytes: number): IIIError {
-  return new IIIError(
-    ErrorCode.PayloadTooLarge,
-    `the value is ${bytes} bytes as JSON, over the limit of ${maxBytes}`,
-    { bytes, max_value_bytes: maxBytes },
-  )
+  return new IIIError(ErrorCode.PayloadTooLarge, `the value is ${bytes} bytes as JSON, over the limit of ${maxBytes}`, {
+    bytes,
+    max_value_bytes: maxBytes,
+  })
 }
