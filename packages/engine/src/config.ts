@@ -1,70 +1,23 @@
 /**
- * Engine options: one object, defaults in one place, validated at start-up. Sources, later
- * ones winning: built-in defaults, the YAML config file (with `${VAR}` and `${VAR:default}`
+ * Engine options: one object, validated at start-up. The engine's own keys are defined here;
+ * each module's keys by its own schema (`modules/<name>/options.ts`). Sources, later ones
+ * winning: built-in defaults, the YAML config file (with `${VAR}` and `${VAR:default}`
  * expanded from the environment first), then command-line flags.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { z } from 'zod'
+import { type ApiOptions, apiOptions } from './modules/api/options.js'
+import { noOptions } from './modules/module.js'
+import { type StateOptions, stateOptions } from './modules/state/options.js'
+import { resolveStore, type StoreOptions } from './modules/store/options.js'
+import { type StreamsOptions, streamsOptions } from './modules/streams/options.js'
+import { type RedisOptions, redisOptions } from './redis/options.js'
+
+export type { ApiOptions, RedisOptions, StateOptions, StoreOptions, StreamsOptions }
 
 const port = z.number().int().min(0).max(65535)
 const positive = z.number().int().positive()
-
-const corsSchema = z
-  .object({
-    origins: z.array(z.string().min(1)).default([]),
-    credentials: z.boolean().default(false),
-  })
-  .strict()
-  .refine((c) => !(c.credentials && c.origins.includes('*')), {
-    message: 'cors.origins may not contain "*" when cors.credentials is true',
-  })
-
-const apiSchema = z
-  .object({
-    host: z.string().optional(),
-    port: port.default(3111),
-    body_limit: positive.default(1024 * 1024),
-    timeout_ms: positive.default(30_000),
-    max_json_depth: positive.default(128),
-    cors: corsSchema.default({ origins: [], credentials: false }),
-  })
-  .strict()
-
-const adapterName = z.enum(['sqlite', 'memory', 'redis'])
-
-/** Where a Redis is: the engine's (`redis:` at the top) or a module's own override. */
-const redisSchema = z
-  .object({
-    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-    prefix: z
-      .string()
-      .regex(/^[^{}]*$/, 'may not contain { or }')
-      .default('iii:'),
-  })
-  .strict()
-
-const storeSchema = z
-  .object({
-    /** Unset: `redis` when the engine has a Redis, `sqlite` otherwise. */
-    adapter: adapterName.optional(),
-    /** This module's own Redis (url and prefix), instead of the engine's. */
-    redis: redisSchema.partial().strict().optional(),
-    max_value_bytes: positive.default(1024 * 1024),
-  })
-  .strict()
-
-const streamsSchema = storeSchema
-  .extend({
-    host: z.string().optional(),
-    port: port.default(3112),
-    auth_function: z.string().optional(),
-    max_queue: positive.default(1000),
-    slow_client_ms: positive.default(5000),
-  })
-  .strict()
-
-const emptyModule = z.object({}).strict()
 
 /** A module's entry: its options, or `false` to switch it off. */
 const moduleEntry = <T extends z.ZodTypeAny>(schema: T) => z.union([z.literal(false), schema]).optional()
@@ -75,7 +28,7 @@ const configSchema = z
     port: port.default(49134),
     data_dir: z.string().default('./data'),
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    redis: redisSchema.optional(),
+    redis: redisOptions.optional(),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
@@ -92,11 +45,11 @@ const configSchema = z
       }),
     modules: z
       .object({
-        api: moduleEntry(apiSchema),
-        event: moduleEntry(emptyModule),
-        cron: moduleEntry(emptyModule),
-        state: moduleEntry(storeSchema),
-        streams: moduleEntry(streamsSchema),
+        api: moduleEntry(apiOptions),
+        event: moduleEntry(noOptions),
+        cron: moduleEntry(noOptions),
+        state: moduleEntry(stateOptions),
+        streams: moduleEntry(streamsOptions),
       })
       .strict()
       .default({}),
@@ -104,15 +57,6 @@ const configSchema = z
   .strict()
 
 type RawConfig = z.infer<typeof configSchema>
-export type ApiOptions = z.infer<typeof apiSchema>
-/** A module's store options, resolved: `adapter` is set, and `redis` when it is `redis`. */
-export type StoreOptions = Omit<z.infer<typeof storeSchema>, 'adapter' | 'redis'> & {
-  adapter: 'sqlite' | 'memory' | 'redis'
-  redis?: RedisOptions
-}
-export type StreamsOptions = Omit<z.infer<typeof streamsSchema>, 'adapter' | 'redis'> & StoreOptions
-/** A Redis to connect to and the prefix of every key there. */
-export type RedisOptions = z.infer<typeof redisSchema>
 
 /** The engine's resolved options. A module set to `false` in the config is `null` here. */
 export interface EngineOptions {
@@ -127,7 +71,7 @@ export interface EngineOptions {
     api: ApiOptions | null
     event: object | null
     cron: object | null
-    state: StoreOptions | null
+    state: StateOptions | null
     streams: StreamsOptions | null
   }
 }
@@ -170,19 +114,13 @@ export function resolveConfig(raw: unknown): EngineOptions {
   const pick = <T>(entry: T | false | undefined, schema: z.ZodType<T>): T | null =>
     entry === false ? null : (entry ?? schema.parse({}))
   const redis = c.redis ?? null
-  /** A store module's adapter: its own choice, else Redis when the engine has one. */
-  const store = <T extends z.infer<typeof storeSchema>>(name: string, o: T | null) => {
+  const store = <T extends z.infer<typeof stateOptions>>(name: string, o: T | null) => {
     if (o === null) return null
-    const { adapter: chosen, redis: own, ...rest } = o
-    const adapter = chosen ?? (redis ? 'redis' : 'sqlite')
-    if (adapter !== 'redis') return { ...rest, adapter }
-    const url = own?.url ?? redis?.url
-    if (url === undefined) {
-      throw new ConfigError(
-        `config: modules.${name}.adapter is redis but no Redis is set (use --redis, III_REDIS_URL, redis.url or modules.${name}.redis.url)`,
-      )
+    try {
+      return resolveStore(o, redis, `modules.${name}`)
+    } catch (err) {
+      throw new ConfigError(`config: ${(err as Error).message}`)
     }
-    return { ...rest, adapter, redis: { url, prefix: own?.prefix ?? redis?.prefix ?? 'iii:' } }
   }
   return {
     host: c.host,
@@ -197,11 +135,11 @@ export function resolveConfig(raw: unknown): EngineOptions {
       invocationTimeoutMs: c.bridge.invocation_timeout_ms,
     },
     modules: {
-      api: pick(c.modules.api, apiSchema),
-      event: pick(c.modules.event, emptyModule),
-      cron: pick(c.modules.cron, emptyModule),
-      state: store('state', pick(c.modules.state, storeSchema)),
-      streams: store('streams', pick(c.modules.streams, streamsSchema)) as StreamsOptions | null,
+      api: pick(c.modules.api, apiOptions),
+      event: pick(c.modules.event, noOptions),
+      cron: pick(c.modules.cron, noOptions),
+      state: store('state', pick(c.modules.state, stateOptions)),
+      streams: store('streams', pick(c.modules.streams, streamsOptions)),
     },
   }
 }

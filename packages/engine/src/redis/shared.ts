@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Logger } from '../log.js'
-import type { EngineModule } from '../modules/types.js'
+import type { EngineModule } from '../modules/module.js'
 import { COMMAND_TIMEOUT_MS, checkPrefix, closeClient, openClient, type RedisSettings, whenReady } from './client.js'
 
 /** A message from another engine: its id and the message text as published. */

@@ -3,8 +3,8 @@
  * that topic. The payload is serialized once for all subscribers.
  */
 import { ErrorCode, IIIError } from '../../errors.js'
-import { RawJson } from '../../protocol.js'
-import type { EngineApi, EngineModule, TriggerRecord } from '../types.js'
+import { fireTriggers } from '../fire.js'
+import type { EngineApi, EngineModule, TriggerRecord } from '../module.js'
 
 export class EventModule implements EngineModule {
   readonly name = 'event'
@@ -43,19 +43,8 @@ export class EventModule implements EngineModule {
         }
         const subscribers = this.topics.get(input.topic)
         if (subscribers === undefined) return null
-        const data = subscribers.length > 1 ? new RawJson(JSON.stringify(input.data ?? null)) : (input.data ?? null)
-        for (const t of subscribers) {
-          engine
-            .invoke(t.function_path, data, {
-              trigger: { type: 'event', id: t.id, topic: input.topic },
-              traceparent: ctx.traceparent,
-              baggage: ctx.baggage,
-            })
-            .catch((err) => {
-              const level = err.code === ErrorCode.ConditionFailed ? 'debug' : 'warn'
-              engine.log[level](`event ${input.topic} -> ${t.function_path}: ${err.message}`)
-            })
-        }
+        const topic: string = input.topic
+        fireTriggers(engine, subscribers, input.data, (t) => ({ type: 'event', id: t.id, topic }), ctx)
         return null
       },
       { description: 'Delivers {topic, data} to every function subscribed to the topic' },

@@ -11,10 +11,11 @@
  * Triggers fire after the write is stored, without holding up its result; a failing or
  * condition-stopped handler is logged and never undoes the write.
  */
-import type { StoreOptions } from '../../config.js'
+
 import { ErrorCode, IIIError } from '../../errors.js'
-import { RawJson } from '../../protocol.js'
 import type { SharedRedis } from '../../redis/shared.js'
+import { fireTriggers } from '../fire.js'
+import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
 import {
   createAdapter,
   dataField,
@@ -26,7 +27,7 @@ import {
   type WriteResult,
   withFunctionName,
 } from '../store/index.js'
-import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../types.js'
+import type { StateOptions } from './options.js'
 
 /** The one scope state uses inside its adapter. */
 const SCOPE = 'state'
@@ -55,7 +56,7 @@ export class StateModule implements EngineModule {
   private readonly triggers = new Map<string, TriggerRecord>()
 
   constructor(
-    private readonly options: StoreOptions,
+    private readonly options: StateOptions,
     private readonly shared: SharedRedis | null = null,
   ) {}
 
@@ -220,19 +221,7 @@ export class StateModule implements EngineModule {
     }
     if (targets.length === 0) return
     const payload = { event_type, group_id, item_id, old_value, new_value }
-    const data = targets.length > 1 ? new RawJson(JSON.stringify(payload)) : payload
-    for (const t of targets) {
-      engine
-        .invoke(t.function_path, data, {
-          trigger: { type: 'state', id: t.id },
-          traceparent: ctx.traceparent,
-          baggage: ctx.baggage,
-        })
-        .catch((err) => {
-          const level = err?.code === ErrorCode.ConditionFailed ? 'debug' : 'warn'
-          engine.log[level](`state trigger ${t.id} -> ${t.function_path}: ${err?.message ?? err}`)
-        })
-    }
+    fireTriggers(engine, targets, payload, (t) => ({ type: 'state', id: t.id }), ctx)
   }
 
   async stop(): Promise<void> {

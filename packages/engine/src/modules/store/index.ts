@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { IIIError } from '../../errors.js'
 import type { SharedRedis } from '../../redis/shared.js'
 import { MemoryAdapter } from './memory.js'
+import type { StoreOptions } from './options.js'
 import { RedisAdapter } from './redis.js'
 import { SqliteAdapter } from './sqlite.js'
 import type { KvAdapter } from './types.js'
@@ -13,17 +14,13 @@ import type { KvAdapter } from './types.js'
 export * from './input.js'
 export { MemoryAdapter } from './memory.js'
 export { applyOps, type Path, parseOps, parsePath, type UpdateOp } from './ops.js'
+export { ADAPTERS, type StoreOptions, storeOptions } from './options.js'
 export { RedisAdapter, type RedisAdapterOptions } from './redis.js'
 export { SqliteAdapter, type SqliteAdapterOptions } from './sqlite.js'
 export type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
 
 /** What a module passes to {@link createAdapter}: its store options from the config. */
-export interface StoreConfig {
-  adapter: 'sqlite' | 'memory' | 'redis'
-  /** Set when `adapter` is `redis`. */
-  redis?: { url: string; prefix: string }
-  max_value_bytes: number
-}
+export type StoreConfig = StoreOptions
 
 /**
  * Builds the adapter named in a module's config. `namespace` is the module's name: the sqlite
@@ -50,9 +47,10 @@ export function createAdapter(
       return new RedisAdapter({ maxValueBytes: options.max_value_bytes, namespace, ...redis, client })
     }
     default:
+      // The options schema accepts only the adapters above; this is for callers that skip it.
       throw new IIIError(
         'invalid_argument',
-        `store: the "${options.adapter}" adapter is not available in this build (use sqlite or memory)`,
+        `store: the "${(options as { adapter: string }).adapter}" adapter is not available in this build (use sqlite, memory or redis)`,
       )
   }
 }
