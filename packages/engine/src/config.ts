@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { z } from 'zod'
+import { type ClusterOptions, clusterOptions } from './cluster/options.js'
 import { type ApiOptions, apiOptions } from './modules/api/options.js'
 import { noOptions } from './modules/module.js'
 import { type StateOptions, stateOptions } from './modules/state/options.js'
@@ -14,7 +15,7 @@ import { resolveStore, type StoreOptions } from './modules/store/options.js'
 import { type StreamsOptions, streamsOptions } from './modules/streams/options.js'
 import { type RedisOptions, redisOptions } from './redis/options.js'
 
-export type { ApiOptions, RedisOptions, StateOptions, StoreOptions, StreamsOptions }
+export type { ApiOptions, ClusterOptions, RedisOptions, StateOptions, StoreOptions, StreamsOptions }
 
 const port = z.number().int().min(0).max(65535)
 const positive = z.number().int().positive()
@@ -29,6 +30,7 @@ const configSchema = z
     data_dir: z.string().default('./data'),
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     redis: redisOptions.optional(),
+    cluster: clusterOptions.optional(),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
@@ -66,6 +68,8 @@ export interface EngineOptions {
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   /** The engine's Redis (`--redis`, `III_REDIS_URL`, `redis:`); null runs it on its own. */
   redis: RedisOptions | null
+  /** How this engine meets the others on the same Redis (used only with `redis`). */
+  cluster: ClusterOptions
   bridge: { maxPayload: number; heartbeatMs: number; maxBadFrames: number; invocationTimeoutMs: number }
   modules: {
     api: ApiOptions | null
@@ -128,6 +132,7 @@ export function resolveConfig(raw: unknown): EngineOptions {
     dataDir: c.data_dir,
     logLevel: c.log_level,
     redis,
+    cluster: c.cluster ?? clusterOptions.parse({}),
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,
