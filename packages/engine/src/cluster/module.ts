@@ -90,6 +90,7 @@ export class ClusterModule implements EngineModule, ClusterLists {
     engine.cluster = this
     engine.onFunctionsChanged(() => this.registry?.changed())
     await this.registry.start()
+    engine.log.info(`cluster: joined as engine ${this.shared.engineId}`)
   }
 
   addresses(): Record<string, string> {
