@@ -113,3 +113,34 @@ test('64 concurrent increments spread over three engines end exact', { skip }, a
   await Promise.all(Array.from({ length: 30 }, (_, i) => clients[i % 3].call('streams.update', streamInc)))
   assert.deepEqual(await clients[0].call('streams.get', key('s', 'g', 'c')), { n: 30, id: 'c' })
 })
+
+test('emit on engine A reaches subscribers on B and C once each; a condition on B guards its handler', {
+  skip,
+}, async (t) => {
+  const { engines } = await startCluster(t)
+  const [a, b, c] = engines
+  const got: Record<string, number[]> = { b: [], c: [] }
+  const onB = await RawBridge.connect(b.bridgeUrl, t)
+  onB.registerFunction('sub.b', (d) => void got.b.push(d.n))
+  onB.registerFunction('sub.b.only-even', (d) => d.n % 2 === 0)
+  onB.registerTrigger('eb', 'event', 'sub.b', { topic: 'orders' })
+  onB.registerCondition('sub.b', 'sub.b.only-even')
+  const onC = await RawBridge.connect(c.bridgeUrl, t)
+  onC.registerFunction('sub.c', (d) => void got.c.push(d.n))
+  onC.registerTrigger('ec', 'event', 'sub.c', { topic: 'orders' })
+  await onB.ready('sub.b', 'sub.b.only-even')
+  await onC.ready('sub.c')
+
+  const emitter = await RawBridge.connect(a.bridgeUrl, t)
+  // Wait until A routes the topic to both other engines' subscribers.
+  await eventually(async () => {
+    const { triggers } = await emitter.call('engine.triggers.list')
+    return ['eb', 'ec'].every((id) => triggers.some((x: { id: string }) => x.id === id))
+  })
+  await sleep(200)
+  for (const n of [1, 2, 3, 4]) await emitter.call('emit', { topic: 'orders', data: { n } })
+  await eventually(() => got.c.length === 4 && got.b.length === 2)
+  await sleep(300)
+  assert.deepEqual(got.c, [1, 2, 3, 4])
+  assert.deepEqual(got.b, [2, 4])
+})
