@@ -125,7 +125,8 @@ export class RedisAdapter implements KvAdapter {
       r.iii_kv_set(...this.groupKeys(scope, group), item, text),
     )) as Reply
     await this.indexed(scope, group, dir, ver)
-    return { old_value: old === null ? null : JSON.parse(String(old)), new_value: JSON.parse(text) }
+    // As the other adapters do: the value stored is a copy (text); the one passed is returned.
+    return { old_value: old === null ? null : JSON.parse(String(old)), new_value: value }
   }
 
   async delete(scope: string, group: string, item: string): Promise<JsonValue | null> {
