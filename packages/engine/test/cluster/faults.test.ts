@@ -4,7 +4,7 @@
 // back, and no acknowledged increment is lost.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { eventually, hasRedis } from '@iii-dev/testkit'
+import { eventually, hasRedis, startEngine, startRedis } from '@iii-dev/testkit'
 import { CallError, RawBridge, sleep } from '../fixtures/streams-helpers.ts'
 import { startCluster } from './fixtures.ts'
 
@@ -56,4 +56,28 @@ test('Redis restarted under load: fast store_unavailable, then resume, nothing a
   // Each acknowledged increment is stored; a call that failed while Redis died may or may not be.
   assert.ok(stored.n >= acked, `stored ${stored.n} < acknowledged ${acked}`)
   assert.ok(stored.n <= acked + 6, `stored ${stored.n}, acknowledged ${acked}: more than the calls in flight`)
+})
+
+test('an engine whose Redis is down at start starts anyway, fails fast, and works once Redis is up', {
+  skip,
+}, async (t) => {
+  const redis = await startRedis(t, { aof: true })
+  await redis.kill()
+  const engine = await startEngine(t, { args: ['--redis', redis.url] })
+  const c = await RawBridge.connect(engine.bridgeUrl, t)
+  const started = Date.now()
+  const err = await c.callError('state.set', { group_id: 'g', item_id: 'i', data: 1 })
+  assert.equal(err.code, 'store_unavailable')
+  assert.ok(Date.now() - started < 3500, `took ${Date.now() - started} ms`)
+  assert.match(engine.output(), /is not reachable yet/)
+  await redis.restart()
+  await eventually(async () => {
+    try {
+      await c.call('state.set', { group_id: 'g', item_id: 'i', data: 1 })
+      return true
+    } catch {
+      return false
+    }
+  }, 8000)
+  assert.equal(await c.call('state.get', { group_id: 'g', item_id: 'i' }), 1)
 })
