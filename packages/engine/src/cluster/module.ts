@@ -5,9 +5,9 @@
  * - keeps a {@link PeerLink} to every other engine, which the core sees as one more worker of
  *   each function that engine serves, so `invoke`, HTTP routes and events reach a function
  *   whichever engine its worker is connected to;
- * - mirrors the other engines' `api` and `event` triggers (the engine that receives the
- *   request or the emit fires them) and their conditions into this engine's core, owned by the
- *   peer's link so they go away with it;
+ * - mirrors the other engines' `api`, `event`, `streams:join` and `streams:leave` triggers (the
+ *   engine that receives the request, the emit or the socket client fires them) and their
+ *   conditions into this engine's core, owned by the peer's link so they go away with it;
  * - serves the calls other engines relay here on its own peer socket;
  * - gives the core the cluster-wide worker and trigger lists.
  *
@@ -26,8 +26,12 @@ import type { ClusterOptions } from './options.js'
 import { PeerLink, servePeerFrame } from './peer-link.js'
 import { type EngineSnapshot, Registry, type SnapshotBody } from './registry.js'
 
-/** Trigger types fired by the engine where the request or emit arrives. */
-const MIRRORED = new Set(['api', 'event'])
+/**
+ * Trigger types fired by the engine where the request, the emit or the stream socket client
+ * arrives: an HTTP route, an event subscription or a join check registered on one engine
+ * applies on every engine.
+ */
+const MIRRORED = new Set(['api', 'event', 'streams:join', 'streams:leave'])
 
 /** What this engine applied of one other engine's snapshot. */
 interface Peer {

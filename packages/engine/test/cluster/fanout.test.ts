@@ -144,3 +144,22 @@ test('emit on engine A reaches subscribers on B and C once each; a condition on 
   assert.deepEqual(got.c, [1, 2, 3, 4])
   assert.deepEqual(got.b, [2, 4])
 })
+
+test('a streams:join check registered on engine A refuses a client on engine B', { skip }, async (t) => {
+  const { engines } = await startCluster(t, 2)
+  const [a, b] = engines
+  const w = await RawBridge.connect(a.bridgeUrl, t)
+  w.registerFunction('test.join', (d) => (d.group_id === 'secret' ? { unauthorized: true } : { ok: true }))
+  w.registerTrigger('j', 'streams:join', 'test.join', {})
+  await w.ready('test.join')
+  const onB = await RawBridge.connect(b.bridgeUrl, t)
+  await eventually(async () =>
+    (await onB.call('engine.triggers.list')).triggers.some((x: { id: string }) => x.id === 'j'),
+  )
+  await sleep(200)
+  const client = await RawStreamClient.connect(b.streamsUrl, t)
+  client.join('s1', 'rooms', 'secret')
+  assert.equal((await client.waitFor((m) => m.subscriptionId === 's1')).event.type, 'unauthorized')
+  client.join('s2', 'rooms', 'lobby')
+  assert.equal((await client.waitFor((m) => m.subscriptionId === 's2')).event.type, 'sync')
+})
