@@ -119,7 +119,9 @@ export class ClusterModule implements EngineModule, ClusterLists {
     const engineId = this.shared.engineId
     return {
       functions,
-      workers: engine.localWorkersList().map((w) => ({ ...w, engine_id: engineId })),
+      // Without active_invocations, which changes with every call: an entry changes only when
+      // registrations do (the count is on the worker's own engine).
+      workers: engine.localWorkersList().map(({ active_invocations: _, ...w }) => ({ ...w, engine_id: engineId })),
       triggers: engine.triggers.list().filter((t) => local.has(engine.triggers.owner(t.id) ?? '')),
       conditions: engine
         .conditionsList()
@@ -196,6 +198,8 @@ export class ClusterModule implements EngineModule, ClusterLists {
     const fns = new Set(s.functions.map((f) => f.function_path))
     for (const path of peer.functions) if (!fns.has(path)) engine.removeWorkerFunction(record, path)
     for (const f of s.functions) {
+      // Only new ones: adding one tells functions_available watchers the list changed.
+      if (peer.functions.has(f.function_path)) continue
       try {
         engine.addWorkerFunction(record, f.function_path, { description: f.description, metadata: f.metadata })
       } catch (err) {

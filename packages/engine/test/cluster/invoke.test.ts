@@ -132,3 +132,31 @@ test('engine B is killed mid-call: invocation_stopped within 2 s, its entries go
   assert.ok(Date.now() - killed < 5000)
   assert.equal((await fetch(`${a.apiUrl}/hang`)).status, 404)
 })
+
+test('functions_available on engine A hears of B functions, and only when the list changes', { skip }, async (t) => {
+  const { engines } = await startCluster(t, 2)
+  const [a, b] = engines
+  const watcher = await RawBridge.connect(a.bridgeUrl, t)
+  const seen: string[][] = []
+  watcher.registerFunction(
+    'test.watch',
+    (d) =>
+      void seen.push(
+        d.functions
+          .map((f: { function_path: string }) => f.function_path)
+          .filter((p: string) => p.startsWith('remote.')),
+      ),
+  )
+  watcher.registerTrigger('fa', 'functions_available', 'test.watch', {})
+  await watcher.ready('test.watch')
+  const worker = await RawBridge.connect(b.bridgeUrl, t)
+  worker.registerFunction('remote.one', () => 1)
+  worker.registerFunction('remote.two', () => 2)
+  await worker.ready('remote.one', 'remote.two')
+  await eventually(() => seen.some((list) => list.includes('remote.one') && list.includes('remote.two')))
+  const count = seen.length
+  // Calls go on, heartbeats renew the entries: nothing in the list changes.
+  for (let i = 0; i < 20; i++) await watcher.call('remote.one', {})
+  await sleep(2500)
+  assert.equal(seen.length, count, `notified again: ${JSON.stringify(seen.slice(count))}`)
+})
