@@ -48,6 +48,12 @@ export async function b10({ rounds, durationMs, smoke, pin }) {
     })
     stops.unshift(workerB.stop)
     await routed(`${a.apiUrl}/echo`)
+    // An engine on its own with the memory adapter: what the engine hop costs without Redis.
+    const memory = await startEngine({
+      cpu: cpuSut,
+      config: tmpFile('b10-memory.yaml', 'modules:\n  state:\n    adapter: memory\n'),
+    })
+    stops.unshift(memory.stop)
 
     // (1) invoke: same engine (client on B) and cross engine (client on A), alternating.
     const invokeCases = smoke ? [1] : [1, 32]
@@ -69,17 +75,12 @@ export async function b10({ rounds, durationMs, smoke, pin }) {
     // (2) state through engine A on Redis vs ioredis direct.
     const stateCases = (smoke ? [1] : [1, 64]).flatMap((c) => STATE_OPS.map(({ op }) => `${op}@${c}`)).join(',')
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? ['iii_redis', 'redis'] : ['redis', 'iii_redis']
+      const order = round % 2 === 0 ? ['iii_redis', 'iii_memory', 'redis'] : ['redis', 'iii_memory', 'iii_redis']
+      const urls = { iii_redis: a.bridgeUrl, iii_memory: memory.bridgeUrl, redis: redis.url }
       for (const name of order) {
         const results = await runJson(
           join(root, 'bench/load/state-load.mjs'),
-          [
-            name === 'redis' ? 'redis' : 'iii',
-            name === 'redis' ? redis.url : a.bridgeUrl,
-            stateCases,
-            String(durationMs),
-            warm,
-          ],
+          [name === 'redis' ? 'redis' : 'iii', urls[name], stateCases, String(durationMs), warm],
           { cpu: cpuLoad },
         )
         for (const r of results) add(`state@${name}@${r.op}@${r.c}`, r)
@@ -142,6 +143,15 @@ export async function b10({ rounds, durationMs, smoke, pin }) {
       ratio: r,
       target: '<= 1.5',
       met: r <= 1.5,
+    })
+  }
+  for (const { op, redis } of STATE_OPS) {
+    const added = find('state', 'iii_redis', 1, op).p50_us.median - find('state', 'iii_memory', 1, op).p50_us.median
+    targets.push({
+      name: `state ${op}: p50 the redis adapter adds over the memory adapter, in ioredis ${redis} p50s (c=1)`,
+      ratio: added / find('state', 'redis', 1, redis).p50_us.median,
+      target: '(reference: 1 = one direct round trip)',
+      met: null,
     })
   }
   const two = find('http', 'two', 32).per_s.median / find('http', 'one', 32).per_s.median
