@@ -20,6 +20,8 @@ Options:
   --data-dir <dir>       where the embedded store keeps its files (default ./data)
   --log-level <level>    debug, info, warn or error (default info)
   --ready-file <file>    once listening, write the ready JSON (see below) to this file
+  --redis <url>          join the cluster of engines on this Redis (also III_REDIS_URL):
+                         state, streams, cron and the function registry move there
   -h, --help             show this help
   -v, --version          print the version
 
@@ -60,6 +62,7 @@ function parseCli(argv: string[]): CliArgs {
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
         'ready-file': { type: 'string' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -86,6 +89,7 @@ function parseCli(argv: string[]): CliArgs {
     dataDir: v['data-dir'] as string | undefined,
     logLevel: v['log-level'] as string | undefined,
     readyFile: v['ready-file'] as string | undefined,
+    redis: v.redis as string | undefined,
   }
 }
 

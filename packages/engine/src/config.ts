@@ -9,13 +9,15 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { z } from 'zod'
 import { translateOriginalConfig } from './config-original.js'
+import { type ClusterOptions, clusterOptions } from './cluster/options.js'
 import { type ApiOptions, apiOptions } from './modules/api/options.js'
 import { noOptions } from './modules/module.js'
 import { type StateOptions, stateOptions } from './modules/state/options.js'
-import type { StoreOptions } from './modules/store/options.js'
+import { resolveStore, type StoreOptions } from './modules/store/options.js'
 import { type StreamsOptions, streamsOptions } from './modules/streams/options.js'
+import { type RedisOptions, redisOptions } from './redis/options.js'
 
-export type { ApiOptions, StateOptions, StoreOptions, StreamsOptions }
+export type { ApiOptions, ClusterOptions, RedisOptions, StateOptions, StoreOptions, StreamsOptions }
 
 const port = z.number().int().min(0).max(65535)
 const positive = z.number().int().positive()
@@ -29,6 +31,8 @@ const configSchema = z
     port: port.default(49134),
     data_dir: z.string().default('./data'),
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    redis: redisOptions.optional(),
+    cluster: clusterOptions.optional(),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
@@ -64,6 +68,10 @@ export interface EngineOptions {
   port: number
   dataDir: string
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** The engine's Redis (`--redis`, `III_REDIS_URL`, `redis:`); null runs it on its own. */
+  redis: RedisOptions | null
+  /** How this engine meets the others on the same Redis (used only with `redis`). */
+  cluster: ClusterOptions
   bridge: { maxPayload: number; heartbeatMs: number; maxBadFrames: number; invocationTimeoutMs: number }
   modules: {
     api: ApiOptions | null
@@ -117,11 +125,22 @@ export function resolveConfig(input: unknown): EngineOptions {
   const c: RawConfig = parsed.data
   const pick = <T>(entry: T | false | undefined, schema: z.ZodType<T>): T | null =>
     entry === false ? null : (entry ?? schema.parse({}))
+  const redis = c.redis ?? null
+  const store = <T extends z.infer<typeof stateOptions>>(name: string, o: T | null) => {
+    if (o === null) return null
+    try {
+      return resolveStore(o, redis, `modules.${name}`)
+    } catch (err) {
+      throw new ConfigError(`config: ${(err as Error).message}`)
+    }
+  }
   return {
     host: c.host,
     port: c.port,
     dataDir: c.data_dir,
     logLevel: c.log_level,
+    redis,
+    cluster: c.cluster ?? clusterOptions.parse({}),
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,
@@ -132,8 +151,8 @@ export function resolveConfig(input: unknown): EngineOptions {
       api: pick(c.modules.api, apiOptions),
       event: pick(c.modules.event, noOptions),
       cron: pick(c.modules.cron, noOptions),
-      state: pick(c.modules.state, stateOptions),
-      streams: pick(c.modules.streams, streamsOptions),
+      state: store('state', pick(c.modules.state, stateOptions)),
+      streams: store('streams', pick(c.modules.streams, streamsOptions)),
     },
     ...(warnings.length > 0 && { configWarnings: warnings }),
   }
@@ -166,6 +185,8 @@ export interface CliOverrides {
   streamsPort?: number
   dataDir?: string
   logLevel?: string
+  /** `--redis URL`: run as one engine of a cluster on this Redis. */
+  redis?: string
 }
 
 /** Merges the config file (if any) with command-line overrides and resolves everything. */
@@ -180,6 +201,9 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
   if (cli.port !== undefined) merged.port = cli.port
   if (cli.dataDir !== undefined) merged.data_dir = cli.dataDir
   if (cli.logLevel !== undefined) merged.log_level = cli.logLevel
+  // The one switch: the flag, else III_REDIS_URL, else the file's redis.url.
+  const redisUrl = cli.redis ?? (env.III_REDIS_URL || undefined)
+  if (redisUrl !== undefined) merged.redis = { ...(raw.redis ?? {}), url: redisUrl }
   if (cli.apiPort !== undefined && merged.modules.api !== false)
     merged.modules.api = { ...(merged.modules.api ?? {}), port: cli.apiPort }
   if (cli.streamsPort !== undefined && merged.modules.streams !== false)

@@ -1,10 +1,12 @@
 /** The iii engine as a library: build one from options, start it, stop it. */
 import { BridgeModule } from './bridge/module.js'
+import { ClusterModule } from './cluster/module.js'
 import type { EngineOptions } from './config.js'
 import { Engine } from './core/engine.js'
 import type { Logger } from './log.js'
 import { CoreModule } from './modules/core/module.js'
 import { createModules } from './modules/index.js'
+import { SharedRedis } from './redis/shared.js'
 
 export { ConfigError, type EngineOptions, loadOptions, resolveConfig } from './config.js'
 export { Engine } from './core/engine.js'
@@ -20,8 +22,16 @@ export * from './protocol.js'
  */
 export function createEngine(options: EngineOptions, log?: Logger): Engine {
   const engine = new Engine(options, log)
-  const modules = createModules(options)
+  const shared = options.redis ? new SharedRedis(options.redis, engine.log) : null
+  const modules = createModules(options, shared)
   const front = modules.filter((m) => m.name === 'api')
-  engine.use(new CoreModule(engine), ...modules.filter((m) => m.name !== 'api'), new BridgeModule(engine), ...front)
+  const cluster = shared ? [new ClusterModule(engine, shared, options.cluster)] : []
+  engine.use(
+    new CoreModule(engine),
+    ...modules.filter((m) => m.name !== 'api'),
+    ...cluster,
+    new BridgeModule(engine),
+    ...front,
+  )
   return engine
 }

@@ -211,9 +211,9 @@ test('state.clear fires deleted for every item; a trigger with a bad config is r
   assert.ok(!triggers.some((x: { id: string }) => x.id === 't-bad'))
 })
 
-test('an adapter that is not built yet stops the engine at start-up with a sentence naming it', async () => {
+test('the redis adapter without a Redis stops the engine at start-up with a sentence naming it', async () => {
   await assert.rejects(
     startEngine(null, { config: 'modules:\n  streams:\n    adapter: redis\n' }),
-    /"redis" adapter is not available/,
+    /modules\.streams\.adapter is redis but no Redis is set/,
   )
 })

@@ -1,18 +1,22 @@
-// One contract suite for every KvAdapter, run against the memory adapter and the sqlite adapter
-// on a real temporary database file. A Redis adapter joins the list when it exists.
+// One contract suite for every KvAdapter, run against the memory adapter, the sqlite adapter
+// on a real temporary database file and the redis adapter on a real redis-server started here.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { hasRedis, startRedis } from '@iii-dev/testkit'
 import { IIIError } from '../src/errors.ts'
 import { applyOps, type KvAdapter, MemoryAdapter, parseOps, SqliteAdapter } from '../src/modules/store/index.ts'
+import { RedisAdapter } from '../src/modules/store/redis.ts'
 
 const MAX = 4096
 const tmp = mkdtempSync(join(tmpdir(), 'iii-store-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 let n = 0
+const redis = hasRedis() ? await startRedis(null) : null
+after(() => redis?.stop())
 
 const implementations: Array<{ name: string; make: () => KvAdapter; reopen?: (a: KvAdapter) => KvAdapter }> = [
   { name: 'memory', make: () => new MemoryAdapter({ maxValueBytes: MAX }) },
@@ -20,12 +24,18 @@ const implementations: Array<{ name: string; make: () => KvAdapter; reopen?: (a:
     name: 'sqlite',
     make: () => new SqliteAdapter({ maxValueBytes: MAX, file: join(tmp, `db-${++n}`, 'state.db') }),
   },
+  {
+    name: 'redis',
+    // Each test gets its own key prefix on the one server, so tests start from an empty store.
+    make: () => new RedisAdapter({ maxValueBytes: MAX, url: redis?.url ?? '', prefix: `t${++n}:`, namespace: 'state' }),
+  },
 ]
 
 const coded = (code: string) => (err: unknown) => err instanceof IIIError && err.code === code
 
 for (const impl of implementations) {
-  describe(`KvAdapter contract: ${impl.name}`, () => {
+  const skip = impl.name === 'redis' && !redis ? 'redis-server is not installed' : false
+  describe(`KvAdapter contract: ${impl.name}`, { skip }, () => {
     const open = (t: { after(fn: () => unknown): void }) => {
       const a = impl.make()
       t.after(() => a.close())
@@ -90,6 +100,18 @@ for (const impl of implementations) {
       )
       assert.deepEqual(await a.listGroups('s'), ['a', 'g', 'z'])
       assert.deepEqual(await a.getGroup('s', 'missing'), [])
+    })
+
+    test('getGroupEntries pairs each value with its item id, in getGroup order', async (t) => {
+      const a = open(t)
+      assert.ok(a.getGroupEntries, 'every adapter offers getGroupEntries (the stream socket sync needs ids)')
+      for (const id of ['b', 'a', '\u{1F600}']) await a.set('s', 'g', id, { n: id.length })
+      assert.deepEqual(await a.getGroupEntries('s', 'g'), [
+        { item_id: 'a', value: { n: 1 } },
+        { item_id: 'b', value: { n: 1 } },
+        { item_id: '\u{1F600}', value: { n: 2 } },
+      ])
+      assert.deepEqual(await a.getGroupEntries('s', 'missing'), [])
     })
 
     test('delete returns the old value; a group with no items disappears', async (t) => {

@@ -170,16 +170,19 @@ describe('cron', () => {
     const engine = await startEngine(t)
     const w = await RawClient.connect(t, engine.bridgeUrl)
     const seen = new Map<string, number>()
-    w.register('many', (d, f) => {
-      const key = `${f.trigger.id} ${d.scheduled_time}`
-      seen.set(key, (seen.get(key) ?? 0) + 1)
-    })
+    // A cron job is (function, expression, timezone): 200 jobs are 200 functions.
+    for (let i = 0; i < 200; i++) {
+      w.register(`many-${i}`, (d, f) => {
+        const key = `${f.trigger.id} ${d.scheduled_time}`
+        seen.set(key, (seen.get(key) ?? 0) + 1)
+      })
+    }
     for (let i = 0; i < 200; i++) {
       w.send({
         type: 'registertrigger',
         id: `job-${i}`,
         trigger_type: 'cron',
-        function_path: 'many',
+        function_path: `many-${i}`,
         config: { expression: '* * * * * *' },
       })
     }

@@ -20,6 +20,8 @@ export const ErrorCode = {
   InvalidArgument: 'invalid_argument',
   NotFound: 'not_found',
   PayloadTooLarge: 'payload_too_large',
+  /** The shared store (Redis) is unreachable or did not answer in time. */
+  StoreUnavailable: 'store_unavailable',
   Internal: 'internal_error',
   /** SDK: the bridge was closed with `close()` / `disconnect()` while the operation waited. */
   BridgeClosed: 'bridge_closed',

@@ -250,3 +250,4 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 5000, 
     await new Promise((r) => setTimeout(r, stepMs))
   }
 }
+export { hasRedis, type RedisServer, type StartRedisOptions, startRedis } from './redis.js'

@@ -18,7 +18,7 @@ import type {
   TriggerTypeHandler,
 } from '../modules/module.js'
 import { type JsonObject, RawJson, type TriggerMeta } from '../protocol.js'
-import type { WorkerLink } from './link.js'
+import type { ClusterLists, WorkerLink } from './link.js'
 import { TriggerRegistry } from './triggers.js'
 import { type WorkerInfo, WorkerRecord } from './worker.js'
 
@@ -61,6 +61,8 @@ export class Engine implements EngineApi {
 
   /** Trigger types and triggers. */
   readonly triggers: TriggerRegistry
+  /** Set by the cluster module: the other engines' workers and triggers, for the lists. */
+  cluster: ClusterLists | null = null
 
   constructor(
     readonly options: EngineOptions,
@@ -156,7 +158,7 @@ export class Engine implements EngineApi {
         function_path: e.path,
         ...(e.info.description !== undefined && { description: e.info.description }),
         ...(e.info.metadata !== undefined && { metadata: e.info.metadata }),
-        workers: e.workers.length,
+        workers: e.workers.reduce((n, w) => n + (w.link.remote ? w.link.remote.workersOf(e.path) : 1), 0),
       })
     }
     return list
@@ -185,7 +187,7 @@ export class Engine implements EngineApi {
    * registration order, and the first `false` rejects with `condition_failed`.
    */
   async invoke(path: string, data: unknown, opts: InvokeOptions = {}): Promise<unknown> {
-    if (opts.trigger !== undefined) {
+    if (opts.trigger !== undefined && !opts.relayed) {
       const conditions = this.conditions.get(path)
       if (conditions !== undefined && this.functions.has(path)) {
         for (const c of conditions.slice()) {
@@ -208,7 +210,18 @@ export class Engine implements EngineApi {
     const i = entry.next < entry.workers.length ? entry.next : 0
     entry.next = i + 1
     const worker = entry.workers[i]
+    if (opts.relayed && worker.link.remote) return this.callRelayed(entry, path, data, opts)
     return this.callWorker(worker, path, data, opts)
+  }
+
+  /** A relayed call goes to one of this engine's own workers, the next in turn. */
+  private callRelayed(entry: FunctionEntry, path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
+    for (let n = 0; n < entry.workers.length; n++) {
+      const i = entry.next < entry.workers.length ? entry.next : 0
+      entry.next = i + 1
+      if (!entry.workers[i].link.remote) return this.callWorker(entry.workers[i], path, data, opts)
+    }
+    return Promise.reject(new IIIError(ErrorCode.FunctionNotFound, `function ${path} has no worker on this engine`))
   }
 
   private async callInternal(handler: InternalHandler, data: unknown, opts: InvokeOptions): Promise<unknown> {
@@ -271,6 +284,15 @@ export class Engine implements EngineApi {
     if (!list.some((c) => c.path === conditionPath && c.owner === owner)) list.push({ path: conditionPath, owner })
   }
 
+  /** Every condition: the function it guards, the condition function and who added it. */
+  conditionsList(): Array<{ function_path: string; condition_function_path: string; owner: string | null }> {
+    const list = []
+    for (const [path, entries] of this.conditions) {
+      for (const c of entries) list.push({ function_path: path, condition_function_path: c.path, owner: c.owner })
+    }
+    return list
+  }
+
   removeCondition(path: string, conditionPath: string, owner: string | null): void {
     const list = this.conditions.get(path)
     if (list === undefined) return
@@ -319,18 +341,39 @@ export class Engine implements EngineApi {
     }
   }
 
-  /** Connected workers; `status`, `function_count` and `ip_address` are the original's fields. */
+  /** This engine's workers, then (in a cluster) the other engines'. */
   workersList(): Array<Record<string, unknown>> {
-    return [...this.workers.values()].map((w) => ({
-      id: w.id,
-      ...w.info,
-      connected_at_ms: w.connectedAt,
-      functions: [...w.functions],
-      active_invocations: w.running.size,
-      status: 'connected',
-      function_count: w.functions.size,
-      ip_address: w.link.address ?? null,
-    }))
+    const local = this.localWorkersList()
+    return this.cluster ? [...local, ...this.cluster.workers()] : local
+  }
+
+  /** This engine's own workers (links to other engines left out); `status`, `function_count` and
+   * `ip_address` are the original's fields. */
+  localWorkersList(): Array<Record<string, unknown>> {
+    const list = []
+    for (const w of this.workers.values()) {
+      if (w.link.remote) continue
+      list.push({
+        id: w.id,
+        ...w.info,
+        connected_at_ms: w.connectedAt,
+        functions: [...w.functions],
+        active_invocations: w.running.size,
+        status: 'connected',
+        function_count: w.functions.size,
+        ip_address: w.link.address ?? null,
+      })
+    }
+    return list
+  }
+
+  /** Every trigger workers registered here, then (in a cluster) the other engines'. */
+  triggersList(): Array<{ id: string; trigger_type: string; function_path: string; config: JsonObject }> {
+    const local = this.triggers.list().filter((t) => {
+      const owner = this.triggers.owner(t.id)
+      return owner === null || owner === undefined || !this.workers.get(owner)?.link.remote
+    })
+    return this.cluster ? [...local, ...this.cluster.triggers()] : local
   }
 
   /** Calls waiting for a worker's answer; for tests and shutdown. */

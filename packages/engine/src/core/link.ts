@@ -41,6 +41,12 @@ export interface WorkerLink {
   /** The worker's IP address as the socket sees it, when there is a socket. */
   readonly address?: string
   /**
+   * Set on a link to another engine of the cluster (`cluster/peer-link.ts`), which stands for
+   * all of that engine's workers: calls relayed from another engine never go to one, and the
+   * function and worker lists count what it stands for instead of the link itself.
+   */
+  readonly remote?: PeerView
+  /**
    * Asks the worker to run `functionPath`. `invocationId` is the engine's id for the call; the
    * worker's `invocationresult` carries it back to `Engine.settle`.
    */
@@ -54,4 +60,16 @@ export interface WorkerLink {
    * frame). `ref` names it: a trigger id, a frame type or an id from the frame.
    */
   reportError(error: WireError, ref?: string): void
+}
+
+/** What a link to another engine tells the core about the workers behind it. */
+export interface PeerView {
+  /** How many of that engine's workers serve `functionPath`. */
+  workersOf(functionPath: string): number
+}
+
+/** The cluster-wide lists the core merges into its own (`engine.workers.list`, ...). */
+export interface ClusterLists {
+  workers(): Array<Record<string, unknown>>
+  triggers(): Array<{ id: string; trigger_type: string; function_path: string; config: JsonObject }>
 }

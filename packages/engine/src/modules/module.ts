@@ -62,6 +62,11 @@ export interface InvokeOptions extends CallMeta {
   workerId?: string
   /** Resolve with a large result as {@link RawJson} text instead of parsing it (for forwarding). */
   raw?: boolean
+  /**
+   * A call another engine of the cluster relayed here: it already ran the conditions, and it
+   * goes to one of this engine's own workers only (never back to another engine).
+   */
+  relayed?: boolean
 }
 
 export interface EngineApi {

@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     INVALID_ARGUMENT = "invalid_argument"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     NOT_FOUND = "not_found"
+    STORE_UNAVAILABLE = "store_unavailable"
     INTERNAL_ERROR = "internal_error"
     BRIDGE_CLOSED = "bridge_closed"
     QUEUE_FULL = "queue_full"
@@ -174,6 +175,12 @@ class QueueFullError(IIIError):
     code = ErrorCode.QUEUE_FULL
 
 
+class StoreUnavailableError(IIIError):
+    """The engine's shared store (Redis) is unreachable or did not answer in time."""
+
+    code = ErrorCode.STORE_UNAVAILABLE
+
+
 class ConnectionFailedError(IIIError):
     """The bridge could not reach the engine within ``connect_timeout``."""
 
@@ -197,6 +204,7 @@ ERROR_CLASSES: dict[str, type[IIIError]] = {
         InvalidArgumentError,
         PayloadTooLargeError,
         NotFoundError,
+        StoreUnavailableError,
         InternalError,
         BridgeClosedError,
         QueueFullError,

@@ -33,6 +33,7 @@ const byCode: Record<string, Mapping> = {
     logged: false,
   },
   [ErrorCode.InvocationTimeout]: { status: 504, message: 'the handler did not answer in time', logged: false },
+  [ErrorCode.StoreUnavailable]: { status: 503, message: 'the shared store is unavailable right now', logged: false },
   [ErrorCode.InvocationFailed]: { status: 500, message: 'the handler failed', logged: true },
 }
 

@@ -22,7 +22,7 @@ export class CoreModule implements EngineModule {
     engine.registerFunction('engine.workers.list', () => ({ workers: engine.workersList() }), {
       description: 'Lists the connected workers',
     })
-    engine.registerFunction('engine.triggers.list', () => ({ triggers: engine.triggers.list() }), {
+    engine.registerFunction('engine.triggers.list', () => ({ triggers: engine.triggersList() }), {
       description: 'Lists every registered trigger',
     })
     engine.registerFunction('engine.trigger_types.list', () => ({ trigger_types: engine.triggers.typesList() }), {

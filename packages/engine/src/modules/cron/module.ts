@@ -9,9 +9,20 @@
  * from the clock), so a tick never fires twice. Jobs due at the same instant share one timer
  * and fire in one turn. Ticks missed while the process was stalled are skipped, with a
  * warning, rather than fired in a burst.
+ *
+ * A cron job is the triple (function_path, expression, timezone): every replica of a worker
+ * registers the same one, and it fires once per tick however many triggers carry it. On one
+ * engine the triggers of a job share each tick; in a cluster (a shared Redis) the engine
+ * whose timer comes first claims the tick with `SET <job>:<scheduled time> NX PX` and fires it,
+ * and the others see the claim and do not. A claim is never released (it expires long after
+ * the tick), so a tick fires once whatever the handler's duration or a clock skew shorter
+ * than the claim's life. While Redis cannot be reached ticks are skipped (with a warning),
+ * never fired twice.
  */
+import { createHash } from 'node:crypto'
 import { CronExpressionParser } from 'cron-parser'
 import { ErrorCode, IIIError } from '../../errors.js'
+import type { SharedRedis } from '../../redis/shared.js'
 import { fireTriggers } from '../fire.js'
 import type { EngineApi, EngineModule, TriggerRecord } from '../module.js'
 import { parseYearField, type YearField } from './year.js'
@@ -28,6 +39,8 @@ export interface Schedule {
 
 interface Job {
   trigger: TriggerRecord
+  /** The job's identity: function path, expression and timezone. */
+  key: string
   expression: string
   timezone: string
   /** The parsed expression, positioned at `next`. */
@@ -44,6 +57,11 @@ interface Bucket {
 }
 
 const zones = new Map<string, boolean>()
+
+/** The shortest a tick's claim lives, so clocks that differ by less fire a tick once. */
+const MIN_CLAIM_MS = 60_000
+/** The longest: ticks further apart than this are claimed for this long. */
+const MAX_CLAIM_MS = 7 * 24 * 3600_000
 
 export function parseCron(expression: unknown, timezone: unknown, from: Date): Schedule {
   if (typeof expression !== 'string' || expression.trim() === '') {
@@ -117,7 +135,12 @@ export class CronModule implements EngineModule {
   readonly name = 'cron'
   private readonly jobs = new Map<string, Job>()
   private readonly buckets = new Map<number, Bucket>()
+  /** The last scheduled time each job (by key) fired on this engine. */
+  private readonly fired = new Map<string, number>()
   private engine!: EngineApi
+  private lastClaimWarning = 0
+
+  constructor(private readonly shared: SharedRedis | null = null) {}
 
   async start(engine: EngineApi): Promise<void> {
     this.engine = engine
@@ -127,9 +150,11 @@ export class CronModule implements EngineModule {
         register: (t) => {
           const timezone = (t.config.timezone as string | undefined) ?? 'UTC'
           const iterator = parseCron(t.config.expression, t.config.timezone, new Date())
+          const expression = (t.config.expression as string).trim().split(/\s+/).join(' ')
           const job: Job = {
             trigger: t,
-            expression: (t.config.expression as string).trim(),
+            key: `${t.function_path}\n${expression}\n${timezone}`,
+            expression,
             timezone,
             iterator,
             next: 0,
@@ -141,6 +166,7 @@ export class CronModule implements EngineModule {
           const job = this.jobs.get(t.id)
           if (job === undefined) return
           this.jobs.delete(t.id)
+          if (![...this.jobs.values()].some((j) => j.key === job.key)) this.fired.delete(job.key)
           const bucket = this.buckets.get(job.next)
           bucket?.jobs.delete(job)
           if (bucket !== undefined && bucket.jobs.size === 0) {
@@ -190,8 +216,38 @@ export class CronModule implements EngineModule {
     this.buckets.delete(bucket.time)
     for (const job of bucket.jobs) {
       if (this.jobs.get(job.trigger.id) !== job) continue
-      this.fire(job, bucket.time, now)
+      // Replicas of one job on this engine share the tick: the first of them fires it.
+      const due = (this.fired.get(job.key) ?? -1) < bucket.time
       this.advance(job, now)
+      if (!due) continue
+      this.fired.set(job.key, bucket.time)
+      if (this.shared) void this.claimAndFire(job, bucket.time, now)
+      else this.fire(job, bucket.time, now)
+    }
+  }
+
+  /** Fires the tick if this engine is the first of the cluster to claim it. */
+  private async claimAndFire(job: Job, scheduled: number, actual: number): Promise<void> {
+    const shared = this.shared as SharedRedis
+    const id = createHash('sha1').update(job.key).digest('hex')
+    const period = job.next - scheduled // job.next is already the following tick
+    const life = Math.min(Math.max(2 * period, MIN_CLAIM_MS), MAX_CLAIM_MS)
+    try {
+      const claimed = await shared.client.set(
+        `${shared.prefix}cron:{${id}}:${scheduled}`,
+        shared.engineId,
+        'PX',
+        life,
+        'NX',
+      )
+      if (claimed === 'OK') this.fire(job, scheduled, actual)
+    } catch (err) {
+      const now = Date.now()
+      if (now - this.lastClaimWarning < 5000) return
+      this.lastClaimWarning = now
+      this.engine.log.warn(
+        `cron ${job.trigger.id}: tick skipped, Redis cannot be reached to claim it: ${(err as Error).message}`,
+      )
     }
   }
 
@@ -213,5 +269,6 @@ export class CronModule implements EngineModule {
     for (const bucket of this.buckets.values()) clearTimeout(bucket.timer)
     this.buckets.clear()
     this.jobs.clear()
+    this.fired.clear()
   }
 }

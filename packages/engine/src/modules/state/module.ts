@@ -13,6 +13,7 @@
  */
 
 import { ErrorCode, IIIError } from '../../errors.js'
+import type { SharedRedis } from '../../redis/shared.js'
 import { fireTriggers } from '../fire.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
 import {
@@ -30,6 +31,20 @@ import type { StateOptions } from './options.js'
 
 /** The one scope state uses inside its adapter. */
 const SCOPE = 'state'
+
+/** The cluster channel of state changes (for the other engines' triggers). */
+const CHANNEL = 'state:changes'
+
+/** A change as sent to the other engines. */
+interface ClusterChange {
+  e: StateEventType
+  g: string
+  i: string
+  o: JsonValue | null
+  n: JsonValue | null
+  tp?: string
+  bg?: string
+}
 
 export type StateEventType = 'created' | 'updated' | 'deleted'
 
@@ -49,7 +64,10 @@ export class StateModule implements EngineModule {
   /** Active `state` triggers by id. */
   private readonly triggers = new Map<string, TriggerRecord>()
 
-  constructor(private readonly options: StateOptions) {}
+  constructor(
+    private readonly options: StateOptions,
+    private readonly shared: SharedRedis | null = null,
+  ) {}
 
   /** The adapter in use; for tests and tools. */
   get store(): KvAdapter | null {
@@ -58,8 +76,12 @@ export class StateModule implements EngineModule {
 
   async start(engine: EngineApi): Promise<void> {
     this.engine = engine
-    const store = createAdapter(this.options, engine.options.dataDir, 'state')
+    const store = createAdapter(this.options, engine.options.dataDir, 'state', this.shared)
     this.adapter = store
+    this.shared?.subscribe(CHANNEL, (_from, body) => {
+      const m = JSON.parse(body) as ClusterChange
+      this.fireLocal(m.e, m.g, m.i, m.o, m.n, { traceparent: m.tp, baggage: m.bg })
+    })
 
     engine.registerTriggerType(
       'state',
@@ -172,7 +194,11 @@ export class StateModule implements EngineModule {
     )
   }
 
-  /** Runs every matching `state` trigger; never waits for them and never throws. */
+  /**
+   * Runs every matching `state` trigger of this engine and tells the other engines, which run
+   * theirs: each trigger lives on one engine, so it fires once per change cluster-wide. Never
+   * waits for the triggers and never throws.
+   */
   private fire(
     event_type: StateEventType,
     group_id: string,
@@ -180,6 +206,23 @@ export class StateModule implements EngineModule {
     old_value: JsonValue | null,
     new_value: JsonValue | null,
     ctx: CallContext,
+  ): void {
+    this.fireLocal(event_type, group_id, item_id, old_value, new_value, ctx)
+    if (this.shared) {
+      const m: ClusterChange = { e: event_type, g: group_id, i: item_id, o: old_value, n: new_value }
+      if (ctx.traceparent !== undefined) m.tp = ctx.traceparent
+      if (ctx.baggage !== undefined) m.bg = ctx.baggage
+      this.shared.publish(CHANNEL, JSON.stringify(m))
+    }
+  }
+
+  private fireLocal(
+    event_type: StateEventType,
+    group_id: string,
+    item_id: string,
+    old_value: JsonValue | null,
+    new_value: JsonValue | null,
+    ctx: Pick<CallContext, 'traceparent' | 'baggage'>,
   ): void {
     const engine = this.engine
     if (!engine || this.triggers.size === 0) return

@@ -18,6 +18,7 @@
  */
 
 import { ErrorCode, IIIError } from '../../errors.js'
+import type { SharedRedis } from '../../redis/shared.js'
 import { fireTriggers } from '../fire.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
 import {
@@ -42,6 +43,19 @@ export const AUTH_TIMEOUT_MS = 5000
 
 type Item = { [key: string]: JsonValue }
 
+/** The cluster channel of stream changes and custom events. */
+const CHANNEL = 'streams:changes'
+
+/** A change or custom event as sent to the other engines. */
+interface ClusterChange {
+  s: string
+  g: string
+  i?: string
+  ev: ServerEvent
+  tp?: string
+  bg?: string
+}
+
 export class StreamsModule implements EngineModule {
   readonly name = 'streams'
   private adapter: KvAdapter | null = null
@@ -49,12 +63,20 @@ export class StreamsModule implements EngineModule {
   private socket: StreamSocketServer | null = null
   private readonly triggers = new Map<string, TriggerRecord>()
 
-  constructor(private readonly options: StreamsOptions) {}
+  constructor(
+    private readonly options: StreamsOptions,
+    private readonly shared: SharedRedis | null = null,
+  ) {}
 
   async start(engine: EngineApi): Promise<void> {
     this.engine = engine
-    const store = createAdapter(this.options, engine.options.dataDir, 'streams')
+    const store = createAdapter(this.options, engine.options.dataDir, 'streams', this.shared)
     this.adapter = store
+    // Changes made through the other engines reach this engine's subscribers and triggers.
+    this.shared?.subscribe(CHANNEL, (_from, body) => {
+      const m = JSON.parse(body) as ClusterChange
+      this.deliver(m.s, m.g, m.i, m.ev, { traceparent: m.tp, baggage: m.bg }, m.ev.type !== 'event')
+    })
     this.registerTriggerTypes(engine)
     this.registerFunctions(engine, store)
     this.socket = new StreamSocketServer(
@@ -248,14 +270,20 @@ export class StreamsModule implements EngineModule {
         }
         // `event` is where the published clients read a custom event; `data` is ours.
         const custom = { type, data }
-        this.socket?.publish(stream, group, item, { type: 'event', data: custom, event: custom })
+        const event: ServerEvent = { type: 'event', data: custom, event: custom }
+        this.socket?.publish(stream, group, item, event)
+        this.shared?.publish(CHANNEL, JSON.stringify({ s: stream, g: group, i: item, ev: event }))
         return null
       },
       { description: 'Pushes a custom event {type, data} to the subscribers of a group or item; nothing is stored' },
     )
   }
 
-  /** Pushes a stored change to socket subscribers and fires matching `stream` triggers. */
+  /**
+   * A stored change: pushed to this engine's socket subscribers, fires this engine's matching
+   * `stream` triggers, and goes to the other engines, which do the same for theirs. Each
+   * trigger lives on one engine, so it fires once per change whichever engine made it.
+   */
   private changed(
     stream_name: string,
     group_id: string,
@@ -265,10 +293,28 @@ export class StreamsModule implements EngineModule {
     ctx: CallContext,
   ): void {
     const event: ServerEvent = { type, data: withId(data, item_id) }
+    this.deliver(stream_name, group_id, item_id, event, ctx, true)
+    if (this.shared) {
+      const m: ClusterChange = { s: stream_name, g: group_id, i: item_id, ev: event }
+      if (ctx.traceparent !== undefined) m.tp = ctx.traceparent
+      if (ctx.baggage !== undefined) m.bg = ctx.baggage
+      this.shared.publish(CHANNEL, JSON.stringify(m))
+    }
+  }
+
+  /** Pushes an event to this engine's subscribers and, for a change, fires its triggers. */
+  private deliver(
+    stream_name: string,
+    group_id: string,
+    item_id: string | undefined,
+    event: ServerEvent,
+    ctx: Pick<CallContext, 'traceparent' | 'baggage'>,
+    fire: boolean,
+  ): void {
     const timestamp = nextTimestamp()
     this.socket?.publish(stream_name, group_id, item_id, event, timestamp)
     const engine = this.engine
-    if (!engine || this.triggers.size === 0) return
+    if (!engine || !fire || item_id === undefined || this.triggers.size === 0) return
     const targets: TriggerRecord[] = []
     for (const t of this.triggers.values()) {
       const c = t.config

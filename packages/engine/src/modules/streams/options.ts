@@ -1,6 +1,6 @@
 /** The `streams` module's options (`modules.streams` in the config): its adapter and its socket. */
 import { z } from 'zod'
-import { storeOptions } from '../store/options.js'
+import { type StoreOptions, storeOptions } from '../store/options.js'
 
 export const streamsOptions = storeOptions
   .extend({
@@ -16,4 +16,5 @@ export const streamsOptions = storeOptions
   })
   .strict()
 
-export type StreamsOptions = z.infer<typeof streamsOptions>
+/** Resolved: the adapter is chosen (see `resolveStore`). */
+export type StreamsOptions = Omit<z.infer<typeof streamsOptions>, 'adapter' | 'redis'> & StoreOptions
