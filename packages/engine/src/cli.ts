@@ -18,6 +18,7 @@ Options:
   --streams-port <n>     stream socket port (default 3112)
   --data-dir <dir>       where the embedded store keeps its files (default ./data)
   --log-level <level>    debug, info, warn or error (default info)
+  --insecure             allow a non-loopback --host without worker authentication
   -h, --help             show this help
   -v, --version          print the version
 `
@@ -49,6 +50,7 @@ function parseCli(argv: string[]): CliOverrides {
         'streams-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
+        insecure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -74,6 +76,7 @@ function parseCli(argv: string[]): CliOverrides {
     streamsPort: portFlag('streams-port', v['streams-port'] as string | undefined),
     dataDir: v['data-dir'] as string | undefined,
     logLevel: v['log-level'] as string | undefined,
+    insecure: v.insecure === true,
   }
 }
 

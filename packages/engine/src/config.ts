@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { z } from 'zod'
+import { type AuthConfig, resolveAuth } from './bridge/auth.js'
+import { authOptions, limitsOptions } from './bridge/options.js'
 import { type ApiOptions, apiOptions } from './modules/api/options.js'
 import { noOptions } from './modules/module.js'
 import { type StateOptions, stateOptions } from './modules/state/options.js'
@@ -27,12 +29,16 @@ const configSchema = z
     port: port.default(49134),
     data_dir: z.string().default('./data'),
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** Listen beyond loopback without worker authentication (`--insecure`). */
+    insecure: z.boolean().default(false),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
         heartbeat_ms: positive.default(15_000),
         max_bad_frames: positive.default(1000),
         invocation_timeout_ms: positive.default(30_000),
+        limits: limitsOptions.default({ max_in_flight: 1024, max_registrations: 10_000 }),
+        auth: authOptions.optional(),
       })
       .strict()
       .default({
@@ -40,6 +46,7 @@ const configSchema = z
         heartbeat_ms: 15_000,
         max_bad_frames: 1000,
         invocation_timeout_ms: 30_000,
+        limits: { max_in_flight: 1024, max_registrations: 10_000 },
       }),
     modules: z
       .object({
@@ -62,7 +69,18 @@ export interface EngineOptions {
   port: number
   dataDir: string
   logLevel: 'debug' | 'info' | 'warn' | 'error'
-  bridge: { maxPayload: number; heartbeatMs: number; maxBadFrames: number; invocationTimeoutMs: number }
+  /** Listen beyond loopback without worker authentication. */
+  insecure: boolean
+  bridge: {
+    maxPayload: number
+    heartbeatMs: number
+    maxBadFrames: number
+    invocationTimeoutMs: number
+    /** Per-connection limits (`bridge.limits`). */
+    limits: { maxInFlight: number; maxRegistrations: number }
+    /** Worker authentication (`bridge.auth` and `III_TOKEN`); null when off. */
+    auth: AuthConfig | null
+  }
   modules: {
     api: ApiOptions | null
     event: object | null
@@ -103,7 +121,7 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): str
 }
 
 /** Validates a parsed config object (snake_case, as in YAML) and resolves defaults. */
-export function resolveConfig(raw: unknown): EngineOptions {
+export function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): EngineOptions {
   const parsed = configSchema.safeParse(raw ?? {})
   if (!parsed.success) throw new ConfigError(describeIssue(parsed.error.issues[0]))
   const c: RawConfig = parsed.data
@@ -114,11 +132,17 @@ export function resolveConfig(raw: unknown): EngineOptions {
     port: c.port,
     dataDir: c.data_dir,
     logLevel: c.log_level,
+    insecure: c.insecure,
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,
       maxBadFrames: c.bridge.max_bad_frames,
       invocationTimeoutMs: c.bridge.invocation_timeout_ms,
+      limits: {
+        maxInFlight: c.bridge.limits.max_in_flight,
+        maxRegistrations: c.bridge.limits.max_registrations,
+      },
+      auth: resolveAuth(c.bridge.auth, env),
     },
     modules: {
       api: pick(c.modules.api, apiOptions),
@@ -157,6 +181,7 @@ export interface CliOverrides {
   streamsPort?: number
   dataDir?: string
   logLevel?: string
+  insecure?: boolean
 }
 
 /** Merges the config file (if any) with command-line overrides and resolves everything. */
@@ -170,9 +195,10 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
   if (cli.port !== undefined) merged.port = cli.port
   if (cli.dataDir !== undefined) merged.data_dir = cli.dataDir
   if (cli.logLevel !== undefined) merged.log_level = cli.logLevel
+  if (cli.insecure) merged.insecure = true
   if (cli.apiPort !== undefined && merged.modules.api !== false)
     merged.modules.api = { ...(merged.modules.api ?? {}), port: cli.apiPort }
   if (cli.streamsPort !== undefined && merged.modules.streams !== false)
     merged.modules.streams = { ...(merged.modules.streams ?? {}), port: cli.streamsPort }
-  return resolveConfig(merged)
+  return resolveConfig(merged, env)
 }

@@ -21,6 +21,10 @@ export const ErrorCode = {
   NotFound: 'not_found',
   PayloadTooLarge: 'payload_too_large',
   Internal: 'internal_error',
+  /** The worker's identity may not do this (docs/security.md). */
+  Forbidden: 'forbidden',
+  /** A per-connection limit is reached (calls in flight, registrations). */
+  TooManyRequests: 'too_many_requests',
   /** SDK: the bridge was closed with `close()` / `disconnect()` while the operation waited. */
   BridgeClosed: 'bridge_closed',
   /** SDK: too many frames are queued while the socket is closed. */

@@ -44,6 +44,8 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     NOT_FOUND = "not_found"
     INTERNAL_ERROR = "internal_error"
+    FORBIDDEN = "forbidden"
+    TOO_MANY_REQUESTS = "too_many_requests"
     BRIDGE_CLOSED = "bridge_closed"
     QUEUE_FULL = "queue_full"
     CONNECTION_FAILED = "connection_failed"
@@ -162,6 +164,18 @@ class InternalError(IIIError):
     code = ErrorCode.INTERNAL_ERROR
 
 
+class ForbiddenError(IIIError):
+    """The worker's identity may not do this (register, invoke, a trigger type, share a path)."""
+
+    code = ErrorCode.FORBIDDEN
+
+
+class TooManyRequestsError(IIIError):
+    """A per-connection limit of the engine is reached (calls in flight, registrations)."""
+
+    code = ErrorCode.TOO_MANY_REQUESTS
+
+
 class BridgeClosedError(IIIError):
     """The bridge was disconnected while the operation waited, or before it started."""
 
@@ -198,6 +212,8 @@ ERROR_CLASSES: dict[str, type[IIIError]] = {
         PayloadTooLargeError,
         NotFoundError,
         InternalError,
+        ForbiddenError,
+        TooManyRequestsError,
         BridgeClosedError,
         QueueFullError,
         ConnectionFailedError,
