@@ -22,6 +22,7 @@ Options:
   --ready-file <file>    once listening, write the ready JSON (see below) to this file
   --redis <url>          join the cluster of engines on this Redis (also III_REDIS_URL):
                          state, streams, cron and the function registry move there
+  --insecure             allow a non-loopback --host without worker authentication
   -h, --help             show this help
   -v, --version          print the version
 
@@ -63,6 +64,7 @@ function parseCli(argv: string[]): CliArgs {
         'log-level': { type: 'string' },
         'ready-file': { type: 'string' },
         redis: { type: 'string' },
+        insecure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -90,6 +92,7 @@ function parseCli(argv: string[]): CliArgs {
     logLevel: v['log-level'] as string | undefined,
     readyFile: v['ready-file'] as string | undefined,
     redis: v.redis as string | undefined,
+    insecure: v.insecure === true,
   }
 }
 

@@ -10,6 +10,8 @@ import { createRequire } from 'node:module'
 import { z } from 'zod'
 import { translateOriginalConfig } from './config-original.js'
 import { type ClusterOptions, clusterOptions } from './cluster/options.js'
+import { type AuthConfig, resolveAuth } from './bridge/auth.js'
+import { authOptions, limitsOptions } from './bridge/options.js'
 import { type ApiOptions, apiOptions } from './modules/api/options.js'
 import { noOptions } from './modules/module.js'
 import { type StateOptions, stateOptions } from './modules/state/options.js'
@@ -33,12 +35,16 @@ const configSchema = z
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     redis: redisOptions.optional(),
     cluster: clusterOptions.optional(),
+    /** Listen beyond loopback without worker authentication (`--insecure`). */
+    insecure: z.boolean().default(false),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
         heartbeat_ms: positive.default(15_000),
         max_bad_frames: positive.default(1000),
         invocation_timeout_ms: positive.default(30_000),
+        limits: limitsOptions.default({ max_in_flight: 1024, max_registrations: 10_000 }),
+        auth: authOptions.optional(),
       })
       .strict()
       .default({
@@ -46,6 +52,7 @@ const configSchema = z
         heartbeat_ms: 15_000,
         max_bad_frames: 1000,
         invocation_timeout_ms: 30_000,
+        limits: { max_in_flight: 1024, max_registrations: 10_000 },
       }),
     modules: z
       .object({
@@ -72,7 +79,18 @@ export interface EngineOptions {
   redis: RedisOptions | null
   /** How this engine meets the others on the same Redis (used only with `redis`). */
   cluster: ClusterOptions
-  bridge: { maxPayload: number; heartbeatMs: number; maxBadFrames: number; invocationTimeoutMs: number }
+  /** Listen beyond loopback without worker authentication. */
+  insecure: boolean
+  bridge: {
+    maxPayload: number
+    heartbeatMs: number
+    maxBadFrames: number
+    invocationTimeoutMs: number
+    /** Per-connection limits (`bridge.limits`). */
+    limits: { maxInFlight: number; maxRegistrations: number }
+    /** Worker authentication (`bridge.auth` and `III_TOKEN`); null when off. */
+    auth: AuthConfig | null
+  }
   modules: {
     api: ApiOptions | null
     event: object | null
@@ -115,7 +133,7 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): str
 }
 
 /** Validates a parsed config object (snake_case, as in YAML) and resolves defaults. */
-export function resolveConfig(input: unknown): EngineOptions {
+export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.env): EngineOptions {
   const { config: raw, warnings } =
     typeof input === 'object' && input !== null && !Array.isArray(input)
       ? translateOriginalConfig(input as Record<string, unknown>)
@@ -141,11 +159,17 @@ export function resolveConfig(input: unknown): EngineOptions {
     logLevel: c.log_level,
     redis,
     cluster: c.cluster ?? clusterOptions.parse({}),
+    insecure: c.insecure,
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,
       maxBadFrames: c.bridge.max_bad_frames,
       invocationTimeoutMs: c.bridge.invocation_timeout_ms,
+      limits: {
+        maxInFlight: c.bridge.limits.max_in_flight,
+        maxRegistrations: c.bridge.limits.max_registrations,
+      },
+      auth: resolveAuth(c.bridge.auth, env),
     },
     modules: {
       api: pick(c.modules.api, apiOptions),
@@ -187,6 +211,7 @@ export interface CliOverrides {
   logLevel?: string
   /** `--redis URL`: run as one engine of a cluster on this Redis. */
   redis?: string
+  insecure?: boolean
 }
 
 /** Merges the config file (if any) with command-line overrides and resolves everything. */
@@ -204,10 +229,11 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
   // The one switch: the flag, else III_REDIS_URL, else the file's redis.url.
   const redisUrl = cli.redis ?? (env.III_REDIS_URL || undefined)
   if (redisUrl !== undefined) merged.redis = { ...(raw.redis ?? {}), url: redisUrl }
+  if (cli.insecure) merged.insecure = true
   if (cli.apiPort !== undefined && merged.modules.api !== false)
     merged.modules.api = { ...(merged.modules.api ?? {}), port: cli.apiPort }
   if (cli.streamsPort !== undefined && merged.modules.streams !== false)
     merged.modules.streams = { ...(merged.modules.streams ?? {}), port: cli.streamsPort }
-  const options = resolveConfig(merged)
+  const options = resolveConfig(merged, env)
   return warnings.length > 0 ? { ...options, configWarnings: warnings } : options
 }

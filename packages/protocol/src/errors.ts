@@ -23,6 +23,10 @@ export const ErrorCode = {
   /** The shared store (Redis) is unreachable or did not answer in time. */
   StoreUnavailable: 'store_unavailable',
   Internal: 'internal_error',
+  /** The worker's identity may not do this (docs/security.md). */
+  Forbidden: 'forbidden',
+  /** A per-connection limit is reached (calls in flight, registrations). */
+  TooManyRequests: 'too_many_requests',
   /** SDK: the bridge was closed with `close()` / `disconnect()` while the operation waited. */
   BridgeClosed: 'bridge_closed',
   /** SDK: too many frames are queued while the socket is closed. */

@@ -15,7 +15,10 @@ export interface BridgeOptions {
   url?: string
   /** A name for this worker, shown by `engine.workers.list`; default `III_WORKER_NAME`. */
   workerName?: string
-  /** Bearer token for the engine's worker authentication, sent in the handshake. Never logged. */
+  /**
+   * Bearer token for the engine's worker authentication, sent in the handshake as
+   * `Authorization: Bearer <token>`; default `III_TOKEN`. Never logged.
+   */
   token?: string
   /** Default timeout of `invokeFunction`, in ms (sent to the engine as `timeout_ms`). Default 30000. */
   invocationTimeoutMs?: number
@@ -124,7 +127,7 @@ export function resolveOptions(url?: string | BridgeOptions, options: BridgeOpti
   const resolved: ResolvedOptions = {
     url: resolvedUrl,
     workerName: text('workerName', o.workerName) ?? (process.env.III_WORKER_NAME || undefined),
-    token: text('token', o.token),
+    token: text('token', o.token) ?? (process.env.III_TOKEN || undefined),
     invocationTimeoutMs: number('invocationTimeoutMs', o.invocationTimeoutMs, DEFAULTS.invocationTimeoutMs, false),
     reconnectInitialDelayMs: number(
       'reconnectInitialDelayMs',

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net'
 import type { RawData, WebSocket } from 'ws'
 import type { Engine } from '../core/engine.js'
 import type { CallMeta, ForwardedTrigger, WorkerLink } from '../core/link.js'
+import { deny, type Policy } from '../core/policy.js'
 import type { WorkerRecord } from '../core/worker.js'
 import { ErrorCode, IIIError, toWireError, type WireError } from '../errors.js'
 import type { PeerHandler, WsPeer } from '../net/ws-endpoint.js'
@@ -26,6 +27,12 @@ import {
   PONG,
 } from './frames.js'
 
+/** Per-connection limits (`bridge.limits`). */
+export interface ConnectionLimits {
+  maxInFlight: number
+  maxRegistrations: number
+}
+
 export class WorkerConnection implements WorkerLink, PeerHandler {
   /** The core's record of this worker, set by {@link attach}. */
   worker!: WorkerRecord
@@ -33,10 +40,19 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
   closed = false
   private readonly socket: WebSocket
   readonly address?: string
+  /** Calls this worker made that have not been answered yet. */
+  private inFlight = 0
+  /** The conditions it registered (`path\0condition`), for the registration limit. */
+  private readonly conditions = new Set<string>()
 
   constructor(
     private readonly engine: Engine,
     private readonly peer: WsPeer,
+    private readonly limits: ConnectionLimits,
+    /** The identity's policy; undefined when worker authentication is off. */
+    private readonly policy?: Policy,
+    /** The auth function's path and the only identity that may serve it. */
+    private readonly authFunction?: { path: string; identity: string },
     address?: string,
   ) {
     this.socket = peer.ws
@@ -45,8 +61,10 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
 
   /** Registers the worker with the core and tells it its id. */
   attach(): WorkerRecord {
-    this.worker = this.engine.addWorker(this)
-    this.engine.log.debug(`worker ${this.worker.id} connected`)
+    this.worker = this.engine.addWorker(this, this.policy)
+    this.engine.log.debug(
+      `worker ${this.worker.id} connected${this.policy ? ` as identity ${JSON.stringify(this.policy.identity)}` : ''}`,
+    )
     this.send(encodeWorkerRegistered(this.worker.id))
     return this.worker
   }
@@ -145,6 +163,7 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
       case 'invocationresult':
         return engine.settle(worker, frame.invocation_id, frame.result, frame.error)
       case 'registerfunction':
+        this.check(frame)
         return engine.addWorkerFunction(worker, frame.function_path, {
           description: frame.description,
           metadata: frame.metadata,
@@ -154,6 +173,7 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
       case 'unregisterfunction':
         return engine.removeWorkerFunction(worker, frame.function_path)
       case 'registertrigger': {
+        this.check(frame)
         const { id, trigger_type, function_path, config } = frame
         engine.triggers
           .register({ id, trigger_type, function_path, config, owner: worker.id })
@@ -168,11 +188,17 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
         void engine.triggers.unregister(frame.id)
         return
       }
-      case 'registercondition':
-        return engine.addCondition(frame.function_path, frame.condition_function_path, worker.id)
+      case 'registercondition': {
+        this.check(frame)
+        engine.addCondition(frame.function_path, frame.condition_function_path, worker.id)
+        this.conditions.add(`${frame.function_path}\0${frame.condition_function_path}`)
+        return
+      }
       case 'unregistercondition':
+        this.conditions.delete(`${frame.function_path}\0${frame.condition_function_path}`)
         return engine.removeCondition(frame.function_path, frame.condition_function_path, worker.id)
       case 'registertriggertype':
+        this.check(frame)
         return engine.triggers.addWorkerType(worker, frame.id, frame.description)
       case 'unregistertriggertype':
         return engine.triggers.removeWorkerType(worker, frame.id)
@@ -192,9 +218,96 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
     }
   }
 
+  /**
+   * What the worker's policy forbids (a `forbidden` error and an audit line), and the
+   * registration limit. Calls are checked in {@link call}, where the answer is a result.
+   */
+  private check(frame: Frame): void {
+    const policy = this.policy
+    const w = this.worker
+    switch (frame.type) {
+      case 'registerfunction': {
+        if (!w.functions.has(frame.function_path)) this.countRegistration()
+        if (policy === undefined) return
+        const path = frame.function_path
+        const fn = this.authFunction
+        if (fn !== undefined && path === fn.path && policy.identity !== fn.identity) {
+          throw this.deny(
+            'register',
+            path,
+            `${path} is the bridge's auth function; only identity ${fn.identity} may serve it`,
+          )
+        }
+        const refusal = policy.registerRefusal(path)
+        if (refusal !== undefined) throw this.deny('register', path, refusal)
+        return
+      }
+      case 'registertrigger':
+        if (!w.triggers.has(frame.id)) this.countRegistration()
+        if (policy === undefined) return
+        if (!policy.mayUseTriggerType(frame.trigger_type)) {
+          throw this.deny(
+            'registertrigger',
+            frame.trigger_type,
+            `identity ${policy.identity} may not use trigger type ${frame.trigger_type}`,
+          )
+        }
+        // A trigger calls its function later: the same right as calling it now.
+        if (!policy.mayInvoke(frame.function_path)) {
+          throw this.deny(
+            'registertrigger',
+            frame.function_path,
+            `identity ${policy.identity} may not invoke ${frame.function_path}`,
+          )
+        }
+        return
+      case 'registertriggertype':
+        if (!w.triggerTypes.has(frame.id)) this.countRegistration()
+        if (policy !== undefined && !policy.mayOwnTriggerType(frame.id)) {
+          throw this.deny(
+            'registertriggertype',
+            frame.id,
+            `identity ${policy.identity} may not own trigger type ${frame.id}`,
+          )
+        }
+        return
+      case 'registercondition':
+        if (!this.conditions.has(`${frame.function_path}\0${frame.condition_function_path}`)) this.countRegistration()
+        if (policy !== undefined && !policy.mayInvoke(frame.condition_function_path)) {
+          throw this.deny(
+            'registercondition',
+            frame.condition_function_path,
+            `identity ${policy.identity} may not invoke ${frame.condition_function_path}`,
+          )
+        }
+        return
+    }
+  }
+
+  private countRegistration(): void {
+    const w = this.worker
+    const held = w.functions.size + w.triggers.size + w.triggerTypes.size + this.conditions.size
+    if (held >= this.limits.maxRegistrations) {
+      throw new IIIError(
+        ErrorCode.TooManyRequests,
+        `a worker may hold at most ${this.limits.maxRegistrations} registrations (bridge.limits.max_registrations)`,
+      )
+    }
+  }
+
+  private deny(action: string, target: string, message: string): IIIError {
+    return deny(this.engine.log, this.policy as Policy, this.worker.id, action, target, message)
+  }
+
   /** A call the worker makes: run it wherever the function lives and write the answer back. */
   private call(frame: InvokeFunctionFrame): void {
     const { invocation_id: id, function_path: path } = frame
+    const refusal = this.refuseCall(path)
+    if (refusal !== undefined) {
+      if (id !== undefined) this.send(encodeResultError(id, path, refusal.toWire()))
+      return
+    }
+    this.inFlight++
     const call = this.engine.invoke(path, frame.data ?? null, {
       trigger: frame.trigger,
       traceparent: frame.traceparent,
@@ -204,13 +317,40 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
       raw: true,
     })
     if (id === undefined) {
-      call.catch((err) => this.engine.log.debug(`fire-and-forget call to ${path} failed: ${toWireError(err).message}`))
+      call.then(
+        () => this.inFlight--,
+        (err) => {
+          this.inFlight--
+          this.engine.log.debug(`fire-and-forget call to ${path} failed: ${toWireError(err).message}`)
+        },
+      )
       return
     }
     call.then(
-      (result) => this.send(encodeResult(id, path, result)),
-      (err) => this.send(encodeResultError(id, path, toWireError(err))),
+      (result) => {
+        this.inFlight--
+        this.send(encodeResult(id, path, result))
+      },
+      (err) => {
+        this.inFlight--
+        this.send(encodeResultError(id, path, toWireError(err)))
+      },
     )
+  }
+
+  /** The in-flight limit, then (auth on) the policy: the error to answer a call with, if any. */
+  private refuseCall(path: string): IIIError | undefined {
+    if (this.inFlight >= this.limits.maxInFlight) {
+      return new IIIError(
+        ErrorCode.TooManyRequests,
+        `a worker may have at most ${this.limits.maxInFlight} calls in flight (bridge.limits.max_in_flight)`,
+      )
+    }
+    const policy = this.policy
+    if (policy !== undefined && !policy.mayInvoke(path)) {
+      return this.deny('invoke', path, `identity ${policy.identity} may not invoke ${path}`)
+    }
+    return undefined
   }
 }
 

@@ -4,8 +4,10 @@
  * {@link WorkerConnection}, which decodes its frames for the core and is the core's link to it.
  */
 import type { Engine } from '../core/engine.js'
+import type { Policy } from '../core/policy.js'
 import type { EngineModule } from '../modules/module.js'
 import { WsEndpoint } from '../net/ws-endpoint.js'
+import { Authenticator, checkExposure } from './auth.js'
 import { WorkerConnection } from './connection.js'
 
 export class BridgeModule implements EngineModule {
@@ -17,7 +19,10 @@ export class BridgeModule implements EngineModule {
 
   async start(): Promise<void> {
     const engine = this.engine
-    const { host, port, bridge } = engine.options
+    const { host, port, bridge, insecure } = engine.options
+    checkExposure(host, bridge.auth, insecure)
+    const auth = bridge.auth === null ? undefined : new Authenticator(bridge.auth, engine)
+    const authFunction = bridge.auth?.function
     this.endpoint = new WsEndpoint({
       name: 'bridge',
       host,
@@ -26,8 +31,16 @@ export class BridgeModule implements EngineModule {
       heartbeatMs: bridge.heartbeatMs,
       maxBadFrames: bridge.maxBadFrames,
       upgradeMessage: 'the iii bridge speaks WebSocket only',
-      connected: (peer, _context, req) => {
-        const conn = new WorkerConnection(engine, peer, req.socket.remoteAddress)
+      admit: auth && ((req) => auth.admit(req)),
+      connected: (peer, context, req) => {
+        const conn = new WorkerConnection(
+          engine,
+          peer,
+          bridge.limits,
+          context as Policy | undefined,
+          authFunction,
+          req.socket.remoteAddress,
+        )
         conn.attach()
         return conn
       },

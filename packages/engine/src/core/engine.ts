@@ -19,6 +19,7 @@ import type {
 } from '../modules/module.js'
 import { type JsonObject, RawJson, type TriggerMeta } from '../protocol.js'
 import type { ClusterLists, WorkerLink } from './link.js'
+import { deny, type Policy } from './policy.js'
 import { TriggerRegistry } from './triggers.js'
 import { type WorkerInfo, WorkerRecord } from './worker.js'
 
@@ -131,15 +132,68 @@ export class Engine implements EngineApi {
     if (entry?.internal) {
       throw new IIIError(ErrorCode.InvalidMessage, `${path} is a built-in function and cannot be registered`)
     }
+    if (worker.policy !== undefined && entry !== undefined) this.checkShared(worker, entry, 'register')
     if (entry === undefined) {
       entry = { path, info, workers: [], next: 0 }
       this.functions.set(path, entry)
+      if (worker.policy !== undefined) this.dropForeignConditions(worker, path)
     } else if (info.description !== undefined || info.metadata !== undefined) {
       entry.info = info
     }
     if (!entry.workers.includes(worker)) entry.workers.push(worker)
     worker.functions.add(path)
     this.functionsChanged()
+  }
+
+  /**
+   * With auth on, a path served by workers of another identity may be joined only if both
+   * identities' policies allow sharing it: otherwise a newcomer would take a share of the
+   * calls (round robin) of a function it does not own.
+   */
+  private checkShared(worker: WorkerRecord, entry: FunctionEntry, action: string): void {
+    const policy = worker.policy
+    if (policy === undefined) return
+    for (const other of entry.workers) {
+      const theirs = other.policy
+      if (theirs === undefined || theirs.identity === policy.identity) continue
+      if (policy.mayShare(entry.path) && theirs.mayShare(entry.path)) continue
+      throw deny(
+        this.log,
+        policy,
+        worker.id,
+        action,
+        entry.path,
+        `${entry.path} is served by identity ${theirs.identity}, and their policies do not allow sharing it`,
+      )
+    }
+  }
+
+  /**
+   * A condition placed on a path before anyone served it stays only if its owner's identity
+   * could have joined the path's first server: the same identity, or both allowing sharing.
+   */
+  private dropForeignConditions(worker: WorkerRecord, path: string): void {
+    const list = this.conditions.get(path)
+    const policy = worker.policy
+    if (list === undefined || policy === undefined) return
+    const kept = list.filter((c) => {
+      const theirs = c.owner === null ? undefined : this.workers.get(c.owner)?.policy
+      if (theirs === undefined || theirs.identity === policy.identity) return true
+      if (theirs.mayShare(path) && policy.mayShare(path)) return true
+      const owner = this.workers.get(c.owner as string)
+      const err = deny(
+        this.log,
+        theirs,
+        c.owner as string,
+        'registercondition',
+        path,
+        `${path} is now served by identity ${policy.identity}; condition ${c.path} was dropped`,
+      )
+      owner?.link.reportError(err.toWire(), path)
+      return false
+    })
+    if (kept.length === 0) this.conditions.delete(path)
+    else this.conditions.set(path, kept)
   }
 
   removeWorkerFunction(worker: WorkerRecord, path: string): void {
@@ -279,6 +333,17 @@ export class Engine implements EngineApi {
   // ---- conditions ------------------------------------------------------------------------
 
   addCondition(path: string, conditionPath: string, owner: string | null): void {
+    const worker = owner === null ? undefined : this.workers.get(owner)
+    if (worker?.policy !== undefined) {
+      // A condition changes who gets through to a function: only for functions one may serve.
+      const refusal = worker.policy.registerRefusal(path)
+      if (refusal !== undefined) throw deny(this.log, worker.policy, worker.id, 'registercondition', path, refusal)
+      const entry = this.functions.get(path)
+      if (entry?.internal) {
+        throw deny(this.log, worker.policy, worker.id, 'registercondition', path, `${path} is a built-in function`)
+      }
+      if (entry !== undefined) this.checkShared(worker, entry, 'registercondition')
+    }
     let list = this.conditions.get(path)
     if (list === undefined) this.conditions.set(path, (list = []))
     if (!list.some((c) => c.path === conditionPath && c.owner === owner)) list.push({ path: conditionPath, owner })
@@ -304,8 +369,8 @@ export class Engine implements EngineApi {
   // ---- workers ---------------------------------------------------------------------------
 
   /** Takes in a newly connected worker; the record is the core's, the link the bridge's. */
-  addWorker(link: WorkerLink): WorkerRecord {
-    const worker = new WorkerRecord(`w-${this.nextWorker++}`, link)
+  addWorker(link: WorkerLink, policy?: Policy): WorkerRecord {
+    const worker = new WorkerRecord(`w-${this.nextWorker++}`, link, policy)
     this.workers.set(worker.id, worker)
     return worker
   }
@@ -355,6 +420,7 @@ export class Engine implements EngineApi {
       if (w.link.remote) continue
       list.push({
         id: w.id,
+        ...(w.policy !== undefined && { identity: w.policy.identity }),
         ...w.info,
         connected_at_ms: w.connectedAt,
         functions: [...w.functions],

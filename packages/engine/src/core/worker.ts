@@ -4,6 +4,7 @@
  * owns the connection behind the link and its socket-level state (liveness, bad frames).
  */
 import type { WorkerLink } from './link.js'
+import type { Policy } from './policy.js'
 
 export interface WorkerInfo {
   name?: string
@@ -28,5 +29,7 @@ export class WorkerRecord {
   constructor(
     readonly id: string,
     readonly link: WorkerLink,
+    /** What its identity may do; undefined when worker authentication is off. */
+    readonly policy?: Policy,
   ) {}
 }

@@ -46,7 +46,9 @@ class Bridge:
     equal jitter), ``max_queued_messages`` (calls kept while disconnected, default 10000; more
     raise :class:`~iii.errors.QueueFullError`), ``forward_logs`` (default on:
     :class:`~iii.Logger` records logged by this bridge's handlers, or through :attr:`logger`,
-    are also sent to the engine's ``logger.log``; the Bridge is the :class:`~iii.LogSink`).
+    are also sent to the engine's ``logger.log``; the Bridge is the :class:`~iii.LogSink`),
+    ``token`` (the engine's worker authentication, sent at the upgrade as
+    ``Authorization: Bearer <token>``; default ``III_TOKEN``; never logged or shown in a repr).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class Bridge:
         reconnect_max_delay: float = 5.0,
         max_queued_messages: int = DEFAULT_MAX_QUEUED_MESSAGES,
         forward_logs: bool = True,
+        token: str | None = None,
     ) -> None:
         self.options = BridgeOptions.check(
             url,
@@ -72,6 +75,7 @@ class Bridge:
             reconnect_max_delay=reconnect_max_delay,
             max_queued_messages=max_queued_messages,
             forward_logs=forward_logs,
+            token=token,
         )
         """The validated options."""
         self.url = self.options.url

@@ -64,6 +64,7 @@ class Connection:
             reconnect=options.reconnect,
             reconnect_initial_delay=options.reconnect_initial_delay,
             reconnect_max_delay=options.reconnect_max_delay,
+            token=options.token,
         )
         self._pongs: deque[asyncio.Future[None]] = deque()
         self._tasks: set[asyncio.Task[Any]] = set()

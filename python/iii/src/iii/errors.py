@@ -45,6 +45,8 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     STORE_UNAVAILABLE = "store_unavailable"
     INTERNAL_ERROR = "internal_error"
+    FORBIDDEN = "forbidden"
+    TOO_MANY_REQUESTS = "too_many_requests"
     BRIDGE_CLOSED = "bridge_closed"
     QUEUE_FULL = "queue_full"
     CONNECTION_FAILED = "connection_failed"
@@ -163,6 +165,18 @@ class InternalError(IIIError):
     code = ErrorCode.INTERNAL_ERROR
 
 
+class ForbiddenError(IIIError):
+    """The worker's identity may not do this (register, invoke, a trigger type, share a path)."""
+
+    code = ErrorCode.FORBIDDEN
+
+
+class TooManyRequestsError(IIIError):
+    """A per-connection limit of the engine is reached (calls in flight, registrations)."""
+
+    code = ErrorCode.TOO_MANY_REQUESTS
+
+
 class BridgeClosedError(IIIError):
     """The bridge was disconnected while the operation waited, or before it started."""
 
@@ -206,6 +220,8 @@ ERROR_CLASSES: dict[str, type[IIIError]] = {
         NotFoundError,
         StoreUnavailableError,
         InternalError,
+        ForbiddenError,
+        TooManyRequestsError,
         BridgeClosedError,
         QueueFullError,
         ConnectionFailedError,

@@ -6,7 +6,7 @@ The defaults are in one place: the signature of :class:`~iii.Bridge`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .validate import check_number, check_str
@@ -28,6 +28,7 @@ class BridgeOptions:
     reconnect_max_delay: float
     max_queued_messages: int
     forward_logs: bool
+    token: str | None = field(default=None, repr=False)
 
     @classmethod
     def check(cls, url: Any, **options: Any) -> BridgeOptions:
@@ -39,6 +40,8 @@ class BridgeOptions:
         if not url.startswith(("ws://", "wss://")):
             raise ValueError(f"Bridge url must start with ws:// or wss://, got {url!r}")
         check_str("name", options.get("name"), optional=True)
+        check_str("token", options.get("token"), optional=True)
+        options["token"] = options.get("token") or os.environ.get("III_TOKEN") or None
         for key in (
             "connect_timeout",
             "invocation_timeout",

@@ -65,8 +65,11 @@ class Transport:
         reconnect: bool,
         reconnect_initial_delay: float,
         reconnect_max_delay: float,
+        token: str | None = None,
     ) -> None:
         self.url = url
+        # Sent at every upgrade; never logged (the log lines name only the URL).
+        self._headers = None if token is None else {"Authorization": f"Bearer {token}"}
         self._on_open = on_open
         self._on_text = on_text
         self._on_close = on_close
@@ -166,6 +169,7 @@ class Transport:
                 open_timeout=max(0.1, min(self._connect_timeout, 10.0)),
                 max_size=MAX_FRAME_BYTES,
                 compression=None,
+                additional_headers=self._headers,
                 process_exception=self._retry_or_fail,
                 reconnect_delays=self.reconnect_delays,
             )

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { ErrorCode } from '../../errors.js'
 import { hostForUrl, listen } from '../../net/listen.js'
 import { RawJson } from '../../protocol.js'
 import type { EngineApi, EngineModule } from '../module.js'
@@ -49,6 +50,11 @@ export class ApiModule implements EngineModule {
   readonly bodyLimit: number
   private readonly maxDepth: number
   private readonly timeoutMs: number
+  /** Requests being handled now, against `max_concurrent_requests`. */
+  private active = 0
+  private readonly release = () => {
+    this.active--
+  }
 
   constructor(private readonly options: ApiOptions) {
     this.cors = new Cors(options.cors)
@@ -133,6 +139,18 @@ export class ApiModule implements EngineModule {
       sendError(res, 503, 'shutting_down', 'the engine is shutting down')
       return
     }
+    if (this.active >= this.options.max_concurrent_requests) {
+      res.setHeader('retry-after', '1')
+      sendError(
+        res,
+        503,
+        ErrorCode.TooManyRequests,
+        `the engine is handling ${this.options.max_concurrent_requests} requests already (modules.api.max_concurrent_requests)`,
+      )
+      return
+    }
+    this.active++
+    res.once('close', this.release)
     if (this.cors.enabled) this.cors.apply(res, req.headers.origin)
     if (url.length > MAX_URL_LENGTH) {
       sendError(res, 414, 'uri_too_long', `the request target is longer than ${MAX_URL_LENGTH} bytes`)

@@ -21,6 +21,8 @@ export const apiOptions = z
     body_limit: positive.default(1024 * 1024),
     timeout_ms: positive.default(30_000),
     max_json_depth: positive.default(128),
+    /** Requests handled at once; past it a 503 `too_many_requests` with `retry-after`. */
+    max_concurrent_requests: positive.default(1024),
     cors: corsOptions.default({ origins: [], credentials: false }),
   })
   .strict()
