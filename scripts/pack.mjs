@@ -4,16 +4,20 @@
 // depend on each other by real version ranges the siblings satisfy: no `file:`, `link:` or
 // `workspace:` specs, so the tarballs install together from a folder
 // (`npm install ./dist/*.tgz`) with their other dependencies from the registry.
+// `--node-only` / `--python-only` make one kind only.
 //
 // Prints one line per artifact, then a JSON summary line `{"tarballs": [...], "wheels": [...]}`.
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const { values } = parseArgs({ options: { out: { type: 'string' }, 'node-only': { type: 'boolean' } } })
+const { values } = parseArgs({
+  options: { out: { type: 'string' }, 'node-only': { type: 'boolean' }, 'python-only': { type: 'boolean' } },
+})
 const out = resolve(values.out ?? join(root, 'dist'))
 
 /** The public workspace packages, in the root package.json's order. */
@@ -61,37 +65,50 @@ for (const name of readdirSync(out)) {
   if (name.endsWith('.tgz') || name.endsWith('.whl')) rmSync(join(out, name))
 }
 
-// Wheels first: the motia tarball carries them (packages/motia/wheels/, only while packing),
-// so `motia create --python` works wherever the tarball is installed.
+// Wheels first: the motia tarball carries them (in wheels/), so `motia create --python` works
+// wherever the tarball is installed. Both are built from temporary copies (of the Python
+// sources, of the motia package), so nothing is written into the tree and two packs can run
+// at once.
+const stage = mkdtempSync(join(tmpdir(), 'iii-pack-'))
 const wheels = []
-if (!values['node-only']) {
-  for (const pkg of ['iii', 'motia']) {
-    // --no-deps: only our two packages; their dependencies (pydantic, websockets) come from PyPI
-    // at install time. Build isolation fetches setuptools from PyPI when the cache lacks it.
-    run(python(), ['-m', 'pip', 'wheel', '--quiet', '--no-deps', '--wheel-dir', out, join(root, 'python', pkg)])
-    // pip leaves a build/ folder next to the sources; the wheel is all we want.
-    rmSync(join(root, 'python', pkg, 'build'), { recursive: true, force: true })
-  }
-  for (const name of readdirSync(out).filter((n) => n.endsWith('.whl'))) wheels.push(join(out, name))
-}
-
-const motiaWheels = join(root, 'packages', 'motia', 'wheels')
 const tarballs = []
 try {
-  rmSync(motiaWheels, { recursive: true, force: true })
-  if (wheels.length > 0) {
-    mkdirSync(motiaWheels)
-    for (const w of wheels) copyFileSync(w, join(motiaWheels, basename(w)))
+  if (!values['node-only']) {
+    // --no-deps: only our two packages; their dependencies (pydantic, websockets) come from
+    // PyPI at install time. Without build isolation when this Python has setuptools (the
+    // project venv does); else pip fetches setuptools from PyPI into an isolated environment.
+    const py = python()
+    const isolation =
+      spawnSync(py, ['-c', 'import setuptools'], { stdio: 'ignore' }).status === 0 ? ['--no-build-isolation'] : []
+    const sources = ['iii', 'motia'].map((pkg) => {
+      const copy = join(stage, 'python', pkg)
+      cpSync(join(root, 'python', pkg), copy, {
+        recursive: true,
+        filter: (src) => !/(^|\/)(build|tests|__pycache__|[^/]*\.egg-info)$/.test(src),
+      })
+      return copy
+    })
+    run(py, ['-m', 'pip', 'wheel', '--quiet', '--no-deps', ...isolation, '--wheel-dir', out, ...sources])
+    for (const name of readdirSync(out).filter((n) => n.endsWith('.whl'))) wheels.push(join(out, name))
   }
-  for (const { dir } of packages) {
-    const info = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', out, dir]))
-    for (const t of info) {
+  if (!values['python-only']) {
+    const dirs = packages.map(({ dir, pkg }) => {
+      if (pkg.name !== 'motia' || wheels.length === 0) return dir
+      const copy = join(stage, 'motia')
+      for (const f of ['package.json', 'README.md', ...pkg.files]) {
+        if (existsSync(join(dir, f))) cpSync(join(dir, f), join(copy, f), { recursive: true })
+      }
+      mkdirSync(join(copy, 'wheels'), { recursive: true })
+      for (const w of wheels) copyFileSync(w, join(copy, 'wheels', basename(w)))
+      return copy
+    })
+    for (const t of JSON.parse(run('npm', ['pack', '--json', '--pack-destination', out, ...dirs]))) {
       tarballs.push(join(out, t.filename))
       console.log(`${t.filename}  ${t.entryCount} files, ${(t.size / 1024).toFixed(0)} KiB`)
     }
   }
 } finally {
-  rmSync(motiaWheels, { recursive: true, force: true })
+  rmSync(stage, { recursive: true, force: true })
 }
 for (const w of wheels) console.log(basename(w))
 console.log(JSON.stringify({ tarballs, wheels }))

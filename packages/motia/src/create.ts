@@ -11,8 +11,19 @@
  * packages come from a registry.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { nodeFiles, nodeReadme } from './templates/node.js'
@@ -86,8 +97,22 @@ function vendorWheels(root: string): Wheels {
   } else if (existsSync(join(repoPython, 'motia', 'pyproject.toml'))) {
     const venvPython = resolve(repoPython, '..', '.venv', 'bin', 'python')
     const python = existsSync(venvPython) ? venvPython : 'python3'
-    for (const pkg of ['iii', 'motia']) {
-      run(python, ['-m', 'pip', 'wheel', '--quiet', '--no-deps', '--wheel-dir', vendor, join(repoPython, pkg)], root)
+    // built from temporary copies, so pip writes nothing into the repository
+    const stage = mkdtempSync(join(tmpdir(), 'motia-wheels-'))
+    try {
+      const sources = ['iii', 'motia'].map((pkg) => {
+        const copy = join(stage, pkg)
+        cpSync(join(repoPython, pkg), copy, {
+          recursive: true,
+          filter: (src) => !/(^|\/)(build|tests|__pycache__|[^/]*\.egg-info)$/.test(src),
+        })
+        return copy
+      })
+      const isolation =
+        spawnSync(python, ['-c', 'import setuptools'], { stdio: 'ignore' }).status === 0 ? ['--no-build-isolation'] : []
+      run(python, ['-m', 'pip', 'wheel', '--quiet', '--no-deps', ...isolation, '--wheel-dir', vendor, ...sources], root)
+    } finally {
+      rmSync(stage, { recursive: true, force: true })
     }
   } else {
     throw new Error(`no Python wheels next to motia (${packed}): install motia from a tarball made by npm run pack`)
