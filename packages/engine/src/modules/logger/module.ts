@@ -17,10 +17,19 @@ export function redact(value: unknown, depth = 0): unknown {
   return out
 }
 
+/**
+ * Prints each worker record as one JSON line on stdout. With `III_WORKER_LOGS=quiet` the records
+ * are still validated and answered but not printed: for a terminal where the workers print
+ * their own lines (as `motia dev` shows them), so that each line shows once.
+ */
 export class LoggerModule implements EngineModule {
   readonly name = 'logger'
 
-  constructor(private readonly write: (line: string) => void = (line) => process.stdout.write(line)) {}
+  constructor(
+    private readonly write: ((line: string) => void) | null = process.env.III_WORKER_LOGS === 'quiet'
+      ? null
+      : (line) => process.stdout.write(line),
+  ) {}
 
   async start(engine: EngineApi): Promise<void> {
     engine.registerFunction(
@@ -35,6 +44,7 @@ export class LoggerModule implements EngineModule {
         }
         if (typeof message !== 'string')
           throw new IIIError(ErrorCode.InvalidArgument, 'logger.log: message must be a string')
+        if (this.write === null) return null
         const record: Record<string, unknown> = { time: new Date().toISOString(), level, message }
         if (typeof function_path === 'string') record.function_path = function_path
         if (typeof trace_id === 'string') record.trace_id = trace_id
