@@ -1,10 +1,10 @@
-// Runs every Node test file (packages/*/test/**/*.test.ts, examples/**/*.test.ts) with node's
+// Runs every Node test file (packages/*/test/**/*.test.ts, examples/**/*.test.ts, scripts/test/*.test.ts) with node's
 // test runner through tsx. Extra arguments are passed on (e.g. a file path to run just that).
 import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
-const roots = ['packages', 'examples']
+const roots = ['packages', 'examples', 'scripts']
 const files = []
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {

@@ -16,12 +16,15 @@ Commands:
                    changes; starts an engine first unless one answers at III_BRIDGE_URL
   start [dir]      the same without watching files; fails if a step cannot be loaded
   create <dir>     scaffold a new project that runs at once with \`npx motia dev\`
+                   (--python: Python steps served by \`python -m motia run\`)
 
 Options:
   --url <ws-url>         engine bridge address (default III_BRIDGE_URL, else ${DEFAULT_BRIDGE_URL})
   --api-port <n>         HTTP port of an engine that motia starts (default 3111)
   --streams-port <n>     stream socket port of an engine that motia starts (default 3112)
-  --skip-install         create: do not run npm install
+  --skip-install         create: do not run npm install (nor create .venv for --python)
+  --python               create: a Python step project
+  --registry             create: depend on registry versions instead of vendored tarballs
   -h, --help             show this help
   -v, --version          print the version
 `
@@ -89,6 +92,8 @@ async function main(): Promise<void> {
         'api-port': { type: 'string' },
         'streams-port': { type: 'string' },
         'skip-install': { type: 'boolean' },
+        python: { type: 'boolean' },
+        registry: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -115,7 +120,7 @@ async function main(): Promise<void> {
     case 'create':
       if (arg === undefined) fail('create needs a directory: motia create <dir>')
       try {
-        createProject(arg, { install: !v['skip-install'] })
+        createProject(arg, { install: !v['skip-install'], python: v.python === true, registry: v.registry === true })
       } catch (err) {
         fail((err as Error).message)
       }

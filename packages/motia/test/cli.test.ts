@@ -1,5 +1,5 @@
 /**
- * The `motia` command: `create` scaffolds a project bound to this repository's packages, and
+ * The `motia` command: `create` scaffolds a project with this repository's packages vendored, and
  * `dev` starts its own engine when none answers, then serves the scaffold at once.
  */
 import assert from 'node:assert/strict'
@@ -18,9 +18,12 @@ test('motia create scaffolds a project that motia dev runs at once, starting its
   await create.waitFor('npx motia dev')
 
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
-  assert.equal(pkg.dependencies.motia, `file:${join(repoRoot, 'packages/motia')}`)
-  assert.equal(pkg.dependencies['@iii-dev/sdk'], `file:${join(repoRoot, 'packages/sdk')}`)
-  assert.equal(pkg.dependencies['@iii-dev/engine'], `file:${join(repoRoot, 'packages/engine')}`)
+  // portable: this repository's packages, packed into the project's vendor/ folder
+  assert.equal(pkg.dependencies.motia, 'file:vendor/motia-0.1.0.tgz')
+  assert.equal(pkg.dependencies['@iii-dev/sdk'], 'file:vendor/iii-dev-sdk-0.1.0.tgz')
+  assert.equal(pkg.dependencies['@iii-dev/engine'], 'file:vendor/iii-dev-engine-0.1.0.tgz')
+  for (const spec of Object.values(pkg.dependencies)) assert.doesNotMatch(String(spec), /file:\//)
+  assert.ok(existsSync(join(dir, 'vendor/motia-0.1.0.tgz')))
   assert.equal(pkg.type, 'module')
   // what `npm install` would give: this repository's packages
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir')

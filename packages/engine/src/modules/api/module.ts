@@ -153,7 +153,7 @@ export class ApiModule implements EngineModule {
     res.once('close', this.release)
     if (this.cors.enabled) this.cors.apply(res, req.headers.origin)
     if (url.length > MAX_URL_LENGTH) {
-      sendError(res, 414, 'uri_too_long', `the request target is longer than ${MAX_URL_LENGTH} bytes`)
+      this.reject(req, res, null, 414, 'uri_too_long', `the request target is longer than ${MAX_URL_LENGTH} bytes`)
       return
     }
     const match = this.routes.find(req.method as string, url)
@@ -176,8 +176,9 @@ export class ApiModule implements EngineModule {
     }
     const allowed = this.routes.methodsFor(url)
     if (allowed.length === 0) {
-      if (hasMalformedEscape(url)) sendError(res, 400, 'bad_request', 'the path holds a malformed percent-escape')
-      else sendError(res, 404, 'not_found', 'no route matches this path')
+      if (hasMalformedEscape(url))
+        this.reject(req, res, null, 400, 'bad_request', 'the path holds a malformed percent-escape')
+      else this.reject(req, res, null, 404, 'not_found', 'no route matches this path')
       return
     }
     allowed.push('OPTIONS')
@@ -194,7 +195,7 @@ export class ApiModule implements EngineModule {
       return
     }
     res.setHeader('allow', allow)
-    sendError(res, 405, 'method_not_allowed', `${method} is not allowed here; allowed: ${allow}`)
+    this.reject(req, res, null, 405, 'method_not_allowed', `${method} is not allowed here; allowed: ${allow}`)
   }
 
   /** A route matched: read the body if there is one, then call. */
@@ -224,7 +225,7 @@ export class ApiModule implements EngineModule {
     req.apiChunks = null
     res.shouldKeepAlive = false
     res.setHeader('connection', 'close')
-    sendError(res, 413, 'payload_too_large', `the body is larger than ${this.bodyLimit} bytes`)
+    this.reject(req, res, null, 413, 'payload_too_large', `the body is larger than ${this.bodyLimit} bytes`)
   }
 
   /** The whole body arrived. */
@@ -247,7 +248,7 @@ export class ApiModule implements EngineModule {
         bodyText = checkJsonBody(buf, this.maxDepth)
       } catch (err) {
         const e = err as HttpError
-        sendError(res, e.status, e.code, e.message)
+        this.reject(req, res, match.entry, e.status, e.code, e.message)
         return
       }
     } else {
@@ -265,19 +266,23 @@ export class ApiModule implements EngineModule {
     ;(this.engine as EngineApi)
       .invoke(entry.functionPath, data, { trigger: entry.meta, timeoutMs: this.timeoutMs })
       .then(
-        (result) => this.respond(res, entry, result),
-        (err) => this.fail(res, entry, err),
+        (result) => this.respond(req, res, entry, result),
+        (err) => this.fail(req, res, entry, err),
       )
   }
 
-  private respond(res: ServerResponse, entry: RouteEntry, result: unknown): void {
+  private respond(req: IncomingMessage, res: ServerResponse, entry: RouteEntry, result: unknown): void {
     if (res.destroyed) return
     if (this.closing) res.shouldKeepAlive = false
     try {
       sendResult(res, result)
+      if (res.statusCode >= 400 && res.statusCode < 500) {
+        const error = (result as { body?: { error?: unknown } } | null)?.body?.error
+        this.logClientError(req, entry, res.statusCode, typeof error === 'string' ? error : null)
+      }
     } catch (err) {
       if (!(err instanceof InvalidResponse)) {
-        this.fail(res, entry, err)
+        this.fail(req, res, entry, err)
         return
       }
       ;(this.engine as EngineApi).log.warn(
@@ -287,7 +292,7 @@ export class ApiModule implements EngineModule {
     }
   }
 
-  private fail(res: ServerResponse, entry: RouteEntry, err: unknown): void {
+  private fail(req: IncomingMessage, res: ServerResponse, entry: RouteEntry, err: unknown): void {
     if (this.closing) res.shouldKeepAlive = false
     const m = mapEngineError((err as { code?: unknown } | null)?.code)
     if (m.logged) {
@@ -303,6 +308,38 @@ export class ApiModule implements EngineModule {
     if (res.destroyed) return
     if (m.status === 503) res.setHeader('retry-after', '1')
     sendError(res, m.status, m.code, m.message)
+    if (m.status >= 400 && m.status < 500) this.logClientError(req, entry, m.status, m.code)
+  }
+
+  /** Answers a 4xx error and logs it at info. */
+  private reject(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: RouteEntry | null,
+    status: number,
+    code: string,
+    message: string,
+  ): void {
+    sendError(res, status, code, message)
+    this.logClientError(req, entry, status, code)
+  }
+
+  /**
+   * One info line per 4xx answer: `api: POST /users/:id -> 400 invalid_json (users.update)`.
+   * A matched request shows its route pattern; an unmatched one its path, without the query
+   * string (which may carry tokens), cut at 200 characters.
+   */
+  private logClientError(req: IncomingMessage, entry: RouteEntry | null, status: number, code: string | null): void {
+    const log = (this.engine as EngineApi).log
+    if (!log.enabled('info')) return
+    let where: string
+    if (entry !== null) where = `${entry.path} (${entry.functionPath})`
+    else {
+      const url = req.url ?? ''
+      const q = url.indexOf('?')
+      where = (q === -1 ? url : url.slice(0, q)).slice(0, 200)
+    }
+    log.info(`api: ${req.method} ${where} -> ${status}${code === null ? '' : ` ${code}`}`)
   }
 }
 

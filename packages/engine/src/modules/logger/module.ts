@@ -26,11 +26,20 @@ export function redact(value: unknown, depth = 0): unknown {
   return out
 }
 
+/**
+ * Prints each worker record as one JSON line on stdout. With `III_WORKER_LOGS=quiet` the records
+ * are still validated and answered but not printed: for a terminal where the workers print
+ * their own lines (as `motia dev` shows them), so that each line shows once.
+ */
 export class LoggerModule implements EngineModule {
   readonly name = 'logger'
   private readonly triggers = new Map<string, TriggerRecord>()
 
-  constructor(private readonly write: (line: string) => void = (line) => process.stdout.write(line)) {}
+  constructor(
+    private readonly write: ((line: string) => void) | null = process.env.III_WORKER_LOGS === 'quiet'
+      ? null
+      : (line) => process.stdout.write(line),
+  ) {}
 
   async start(engine: EngineApi): Promise<void> {
     engine.registerFunction('logger.log', (data, ctx) => this.log(engine, 'logger.log', data, undefined, ctx), {
@@ -77,7 +86,7 @@ export class LoggerModule implements EngineModule {
     if (typeof function_path === 'string' && function_path !== '') record.function_path = function_path
     if (typeof trace_id === 'string' && trace_id !== '') record.trace_id = trace_id
     if (data.data !== undefined) record.data = redact(data.data)
-    this.write(`${JSON.stringify(record)}\n`)
+    this.write?.(`${JSON.stringify(record)}\n`)
     if (this.triggers.size > 0 && ctx.trigger?.type !== 'log') this.fire(engine, record, ctx)
     return null
   }
