@@ -131,9 +131,19 @@ export function buildOpenApi(
       }
     }
     if (hasBody || motia.query_schema !== undefined) {
-      responses['400'] ??= {
-        description: 'the body or query does not match its schema',
-        content: { 'application/json': { schema: VALIDATION_ERROR } },
+      // Motia answers a failed schema check itself: a declared 400 is one of two bodies then
+      const declared = responses['400']?.content as Record<string, { schema?: unknown }> | undefined
+      const schema = declared?.['application/json']?.schema
+      responses['400'] = {
+        description:
+          schema === undefined
+            ? 'the body or query does not match its schema'
+            : 'the declared 400, or a failed schema check',
+        content: {
+          'application/json': {
+            schema: schema === undefined ? VALIDATION_ERROR : { anyOf: [schema, VALIDATION_ERROR] },
+          },
+        },
       }
     }
     if (Object.keys(responses).length === 0) responses.default = { description: 'the handler answer' }
