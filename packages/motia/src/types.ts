@@ -284,7 +284,7 @@ export interface FlowContext<_TInput = unknown> {
   /** The payload whatever the trigger: the body for `api`, the data for the others. */
   getData(): any
   /** Calls the handler of the trigger type that ran (or `default`); throws when there is none. */
-  match<TResult = any>(handlers: MatchHandlers<TResult>): Promise<TResult>
+  match<TResult = any>(handlers: MatchHandlers<NoInfer<TResult>>): Promise<TResult>
   /** Which trigger type ran: `ctx.is.api(input)`, `ctx.is.event(input)`, ... */
   is: {
     api(input: unknown): input is ApiRequest
