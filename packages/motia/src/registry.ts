@@ -11,7 +11,7 @@
  * `unregistercondition`.
  */
 import type { Bridge, FunctionRef, InvocationContext, Registration } from '@iii-dev/sdk'
-import { runApi } from './api.js'
+import { precompile, runApi } from './api.js'
 import { createFlowContext } from './context.js'
 import { type AppIdentity, stepRegistration } from './registration.js'
 import {
@@ -61,6 +61,14 @@ export class StepRegistry {
     if (typeof def.handler !== 'function')
       throw new MotiaConfigError(`${where}: does not export a \`handler\` function`)
     const { config } = def
+    config.triggers.forEach((t, i) => {
+      if (t.type !== 'api') return
+      try {
+        precompile(t, `config.triggers[${i}]`)
+      } catch (err) {
+        throw new MotiaConfigError(`${where}: ${(err as Error).message}`)
+      }
+    })
     const taken = this.steps.get(config.name)
     if (taken !== undefined && taken.file !== def.file) {
       throw new MotiaConfigError(
