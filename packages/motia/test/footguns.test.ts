@@ -130,6 +130,24 @@ export const handler = async () => ({ status: 200, body: 'ran' })
   assert.equal((await http(engine.apiUrl, 'GET', '/badcron')).status, 404, 'its api trigger was taken back')
   assert.equal((await http(engine.apiUrl, 'GET', '/greet')).status, 200)
 
+  // a hot reload the engine refuses is reported the same way; fixing the file loads it again
+  let mark = m.output().length
+  const good = join(dir, 'steps/good.step.ts')
+  writeFileSync(
+    good,
+    greet('good').replace("method: 'GET' }", "method: 'GET' }, { type: 'cron', expression: '61 * * * *' }"),
+  )
+  await m.waitFor('reload done', 10_000, mark)
+  assert.match(
+    m.output().slice(mark),
+    /error: step Greet \(steps\/good\.step\.ts\) is not loaded: the engine refused trigger 1/,
+  )
+  assert.equal((await http(engine.apiUrl, 'GET', '/greet')).status, 404)
+  mark = m.output().length
+  writeFileSync(good, greet('fixed'))
+  await m.waitFor('loaded step Greet', 10_000, mark)
+  assert.deepEqual((await http(engine.apiUrl, 'GET', '/greet')).body, { from: 'fixed' })
+
   const strict = startMotia(t, ['start', dir], { III_BRIDGE_URL: engine.bridgeUrl, MOTIA_REPLICA: '1' })
   assert.equal(await exited(strict), 1, 'motia start fails on it')
 })
