@@ -52,6 +52,12 @@ test('the original-style step files type-check against these types (Handlers<typ
   const dir = copyFixture(t, 'original')
   const r = run([tsc, '-p', 'tsconfig.json'], dir)
   assert.equal(r.code, 0, r.out)
+  // with the generated types (augmenting '@iii-dev/motia', the name these files import) too
+  const gen = run(['--import', 'tsx', motiaCli, 'generate-types', dir], repoRoot)
+  assert.equal(gen.code, 0, gen.out)
+  assert.match(readFileSync(join(dir, 'types.d.ts'), 'utf8'), /declare module '@iii-dev\/motia'/)
+  const typed = run([tsc, '-p', 'tsconfig.json'], dir)
+  assert.equal(typed.code, 0, typed.out)
   // and the inferred types are real ones, not any: a wrong use of a body field is refused
   const file = join(dir, 'steps/create-todo.step.ts')
   const text = readFileSync(file, 'utf8')
