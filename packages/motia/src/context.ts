@@ -17,8 +17,13 @@ export interface ContextOptions {
 }
 
 /** `ctx.getData()`, `ctx.match()` and `ctx.is.*`, read from the trigger that ran. */
+const TYPES = ['api', 'event', 'cron', 'state', 'stream'] as const
+/** `ctx.is` depends only on the trigger type: one shared object per type, nothing built per call. */
+const IS = Object.fromEntries(
+  TYPES.map((ran) => [ran, Object.freeze(Object.fromEntries(TYPES.map((t) => [t, (_input?: unknown) => t === ran])))]),
+) as Record<TriggerMetadata['type'], FlowContext['is']>
+
 function triggerHelpers(trigger: TriggerMetadata, input: TriggerInput) {
-  const is = (type: TriggerMetadata['type']) => (_input?: unknown) => trigger.type === type
   return {
     getData: () => input.data,
     match: async (handlers: MatchHandlers) => {
@@ -28,7 +33,7 @@ function triggerHelpers(trigger: TriggerMetadata, input: TriggerInput) {
       }
       return h((input.request ?? input.data) as never)
     },
-    is: { api: is('api'), event: is('event'), cron: is('cron'), state: is('state'), stream: is('stream') },
+    is: IS[trigger.type],
   }
 }
 
