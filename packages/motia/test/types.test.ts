@@ -22,7 +22,7 @@ function run(args: string[], cwd: string) {
 
 test('generate-types makes tsc accept the correct emit and reject the wrong one', (t) => {
   const dir = copyFixture(t, 'typed')
-  const loose = run([tsc, '-p', 'tsconfig.rejected.json'], dir)
+  const loose = run([tsc, '--noEmit', '-p', 'tsconfig.rejected.json'], dir)
   assert.equal(loose.code, 0, `without types.d.ts everything is loosely typed:\n${loose.out}`)
 
   const gen = run(['--import', 'tsx', motiaCli, 'generate-types', dir], repoRoot)
@@ -32,10 +32,10 @@ test('generate-types makes tsc accept the correct emit and reject the wrong one'
   assert.match(types, /"order\.placed": \{ "id": string; "amount": number \}/)
   assert.match(types, /"carts": MotiaStream<\{ "id": string; "items": string\[\]; "total": number \}>/)
 
-  const good = run([tsc, '-p', 'tsconfig.json'], dir)
+  const good = run([tsc, '--noEmit', '-p', 'tsconfig.json'], dir)
   assert.equal(good.code, 0, `the correct steps compile:\n${good.out}`)
 
-  const bad = run([tsc, '-p', 'tsconfig.rejected.json'], dir)
+  const bad = run([tsc, '--noEmit', '-p', 'tsconfig.rejected.json'], dir)
   assert.equal(bad.code, 2, `the rejected file must not compile:\n${bad.out}`)
   const errors = bad.out.split('\n').filter((l) => l.startsWith('rejected/emits.ts('))
   const at = (line: number) => errors.find((e) => e.startsWith(`rejected/emits.ts(${line},`))
