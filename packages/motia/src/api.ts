@@ -4,8 +4,8 @@
  * holds only an error id, while the stack is logged with that id.
  */
 import { randomUUID } from 'node:crypto'
-import type { ApiRequest, ApiResponse } from '@iii-dev/sdk'
-import type { ApiHandler, ApiTrigger, FlowContext, Middleware, Schema } from './types.js'
+import { type Check, compileSchema } from './schema.js'
+import type { ApiHandler, ApiRequest, ApiResponse, ApiTrigger, FlowContext, Middleware } from './types.js'
 
 /** Composes `middleware` around `handler`; each gets `next(req?, ctx?)` for the rest. */
 export function composeMiddleware(middleware: readonly Middleware[], handler: ApiHandler): ApiHandler {
@@ -15,19 +15,35 @@ export function composeMiddleware(middleware: readonly Middleware[], handler: Ap
   )
 }
 
-function validate(schema: Schema, value: unknown): { ok: true; value: unknown } | { ok: false; issues: unknown[] } {
-  const r = schema.safeParse(value)
-  return r.success ? { ok: true, value: r.data } : { ok: false, issues: r.error.issues }
+const compiled = new WeakMap<object, Check>()
+
+/** The compiled check of a schema (compiled once per schema object). */
+function checkOf(schema: object, coerce: boolean): Check {
+  let c = compiled.get(schema)
+  if (c === undefined) {
+    c = compileSchema(schema, coerce)
+    compiled.set(schema, c)
+  }
+  return c
 }
 
-/** Issues as plain JSON (Zod issues may hold non-JSON values such as bigint or functions). */
-function jsonIssues(issues: unknown[]): unknown[] {
-  return issues.map((i) => {
-    const o = i as Record<string, unknown>
-    const out: Record<string, unknown> = { path: o.path, message: o.message }
-    if (typeof o.code === 'string') out.code = o.code
-    return out
-  })
+/**
+ * Compiles a trigger's body and query schemas now, so a JSON Schema that does not compile is
+ * a load error naming the field rather than a 500 at the first request.
+ * @throws Error `config.triggers[i].bodySchema: <why>`
+ */
+export function precompile(trigger: ApiTrigger, at: string): void {
+  for (const [schema, field, coerce] of [
+    [trigger.bodySchema, 'bodySchema', false],
+    [trigger.querySchema, 'querySchema', true],
+  ] as const) {
+    if (schema === undefined || schema === null) continue
+    try {
+      checkOf(schema as object, coerce)
+    } catch (err) {
+      throw new Error(`${at}.${field}: ${(err as Error).message}`)
+    }
+  }
 }
 
 /** A 400 response when the body or query does not match its schema; `undefined` when they do. */
@@ -36,14 +52,32 @@ export function validateRequest(trigger: ApiTrigger, req: ApiRequest): ApiRespon
     [trigger.bodySchema, 'body'],
     [trigger.querySchema, 'query_params'],
   ] as const) {
-    if (schema === undefined) continue
-    const r = validate(schema, req[field])
-    if (!r.ok) {
-      return { status: 400, body: { error: 'validation_failed', in: field, issues: jsonIssues(r.issues) } }
-    }
+    if (schema === undefined || schema === null) continue
+    // query strings arrive as text: a JSON Schema query may coerce "5" to 5
+    const r = checkOf(schema as object, field === 'query_params')(req[field])
+    if (!r.ok) return { status: 400, body: { error: 'validation_failed', in: field, issues: r.issues } }
     ;(req as unknown as Record<string, unknown>)[field] = r.value
+    if (field === 'query_params') req.queryParams = r.value as ApiRequest['queryParams']
   }
   return undefined
+}
+
+/** The status of a handler's answer (`status`, `status_code`, or 204/200 when none is given). */
+function statusOf(res: unknown): number {
+  const r = res as { status?: unknown; status_code?: unknown } | null | undefined
+  if (typeof r?.status === 'number') return r.status
+  if (typeof r?.status_code === 'number') return r.status_code
+  return r === undefined || r === null ? 204 : 200
+}
+
+/** 4xx answers are logged at info with their status (a client error is not the server's). */
+function logClientError(ctx: FlowContext, req: ApiRequest, res: ApiResponse): void {
+  const status = statusOf(res)
+  if (status < 400 || status >= 500) return
+  const body = res.body as { error?: unknown; in?: unknown } | undefined
+  const why =
+    typeof body?.error === 'string' ? ` ${body.error}${typeof body.in === 'string' ? ` (${body.in})` : ''}` : ''
+  ctx.logger.info(`${req.method} ${req.path} answered ${status}${why}`, { status })
 }
 
 /** Runs validation, middleware and handler; never throws. */
@@ -55,9 +89,14 @@ export async function runApi(
 ): Promise<ApiResponse> {
   try {
     const invalid = validateRequest(trigger, req)
-    if (invalid !== undefined) return invalid
+    if (invalid !== undefined) {
+      logClientError(ctx, req, invalid)
+      return invalid
+    }
     const chain = trigger.middleware?.length ? composeMiddleware(trigger.middleware, handler) : handler
-    return await chain(req, ctx)
+    const res = await chain(req, ctx)
+    if (res !== undefined && res !== null) logClientError(ctx, req, res)
+    return res
   } catch (err) {
     const errorId = randomUUID()
     const e = err instanceof Error ? err : new Error(String(err))

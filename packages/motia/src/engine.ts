@@ -1,6 +1,8 @@
 /**
  * Finding the engine for `motia dev` / `motia start`: use the one at the bridge URL when it
  * answers, otherwise start `@iii-dev/engine` as a child process listening on that URL's port.
+ * The child watches an inherited pipe (bin/engine-watchdog.mjs), so it stops when motia dies,
+ * even by `kill -9`.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
@@ -47,6 +49,8 @@ export interface SpawnEngineOptions {
   streamsPort?: string
   /** Receives each line the engine prints. */
   onLine?: (line: string) => void
+  /** An engine config file (`--config`), e.g. for `modules.streams.auth_function`. */
+  configFile?: string
   timeoutMs?: number
 }
 
@@ -68,11 +72,18 @@ export function parseReadyLine(line: string): Record<string, unknown> | undefine
 export async function spawnEngine(o: SpawnEngineOptions): Promise<SpawnedEngine> {
   mkdirSync(o.dataDir, { recursive: true })
   const u = new URL(o.url)
-  const args = [engineCliPath(), '--port', u.port || '49134', '--data-dir', o.dataDir]
+  const watchdog = new URL('../bin/engine-watchdog.mjs', import.meta.url).href
+  const args = ['--import', watchdog, engineCliPath(), '--port', u.port || '49134', '--data-dir', o.dataDir]
+  if (o.configFile !== undefined) args.push('--config', o.configFile)
   if (o.apiPort !== undefined) args.push('--api-port', o.apiPort)
   if (o.streamsPort !== undefined) args.push('--streams-port', o.streamsPort)
   if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') args.push('--host', u.hostname)
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  // fd 3: a pipe motia never writes to; the engine stops when it reads its end (motia is gone)
+  const proc = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, MOTIA_ENGINE_WATCHDOG: '3' },
+  })
+  ;(proc.stdio[3] as { unref?: () => void } | null)?.unref?.()
   let out = ''
   let signal: Record<string, unknown> | undefined
   let readied: (() => void) | undefined

@@ -10,27 +10,30 @@
  * binding while a registration of it is held); the rest is unregistered, conditions with
  * `unregistercondition`.
  */
-import type { Bridge, FunctionRef, InvocationContext, Registration, Stream } from '@iii-dev/sdk'
-import { runApi } from './api.js'
+import type { Bridge, FunctionRef, InvocationContext, Registration } from '@iii-dev/sdk'
+import { precompile, runApi } from './api.js'
 import { createFlowContext } from './context.js'
+import { type AppIdentity, stepRegistration } from './registration.js'
 import {
   checkStepConfig,
   conditionPath,
   conditionsOf,
-  engineTrigger,
   handlerInput,
   MotiaConfigError,
   normalizeInput,
+  topicsOf,
   triggerMetadata,
   triggerPath,
 } from './triggers.js'
-import type { ApiHandler, Condition, FlowContext, StepDefinition, Trigger } from './types.js'
+import type { ApiHandler, Condition, FlowContext, MotiaStream, StepDefinition, Trigger } from './types.js'
 
 /** A registered step; `unregister()` takes its functions and triggers back (twice is safe). */
 export interface StepHandle extends Registration {
   name: string
   file?: string
   functions: string[]
+  /** The engine trigger id of each trigger, by index (an error frame names the refused one). */
+  triggerIds: string[]
 }
 
 export class StepRegistry {
@@ -42,7 +45,8 @@ export class StepRegistry {
    */
   constructor(
     private readonly bridge: Bridge,
-    private readonly streams: Record<string, Stream>,
+    private readonly streams: Record<string, MotiaStream>,
+    private readonly identity?: AppIdentity,
   ) {}
 
   /** The registered steps by name. */
@@ -57,6 +61,14 @@ export class StepRegistry {
     if (typeof def.handler !== 'function')
       throw new MotiaConfigError(`${where}: does not export a \`handler\` function`)
     const { config } = def
+    config.triggers.forEach((t, i) => {
+      if (t.type !== 'api') return
+      try {
+        precompile(t, `config.triggers[${i}]`)
+      } catch (err) {
+        throw new MotiaConfigError(`${where}: ${(err as Error).message}`)
+      }
+    })
     const taken = this.steps.get(config.name)
     if (taken !== undefined && taken.file !== def.file) {
       throw new MotiaConfigError(
@@ -66,30 +78,21 @@ export class StepRegistry {
 
     const refs: Registration[] = []
     const functions: string[] = []
-    const metadata = {
-      motia: {
-        step: config.name,
-        trigger_types: config.triggers.map((t) => t.type),
-        ...(config.flows && { flows: config.flows }),
-        ...(config.emits && { emits: config.emits }),
-      },
-    }
+    const triggerIds: string[] = []
     config.triggers.forEach((trigger, index) => {
-      const path = triggerPath(config.name, index)
-      functions.push(path)
+      const { fn: reg, trigger: tr } = stepRegistration(config, trigger, index, this.identity)
+      functions.push(reg.function_path)
       const fn: FunctionRef = this.bridge.registerFunction({
-        function_path: path,
-        description: config.description,
-        metadata,
+        ...reg,
         handler: (data: unknown, inv: InvocationContext) => this.run(def, trigger, index, data, inv),
       })
       // conditions are bound before the trigger, in order, so the first call already runs them
       const conditions = conditionsOf(trigger).map((condition, k) =>
         this.bindCondition(def, trigger, index, k, condition),
       )
-      const { trigger_type, config: tc } = engineTrigger(trigger)
-      const tr = this.bridge.registerTrigger({ trigger_type, function_path: path, config: tc })
-      refs.push(tr, ...conditions, fn)
+      const ref = this.bridge.registerTrigger(tr)
+      triggerIds.push(ref.id)
+      refs.push(ref, ...conditions, fn)
     })
 
     let done = false
@@ -97,6 +100,7 @@ export class StepRegistry {
       name: config.name,
       file: def.file,
       functions,
+      triggerIds,
       unregister: () => {
         if (done) return
         done = true
@@ -145,7 +149,7 @@ export class StepRegistry {
     return createFlowContext({
       bridge: this.bridge,
       step: def.config.name,
-      emits: def.config.emits,
+      emits: topicsOf(def.config.emits),
       trigger: meta,
       input,
       invocation: inv,

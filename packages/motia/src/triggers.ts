@@ -2,8 +2,17 @@
  * Triggers: checking a step's config, naming its functions, mapping each trigger onto the
  * engine's trigger config, and normalizing what a trigger delivers into a TriggerInput.
  */
-import type { ApiRequest, JsonObject, TriggerMeta } from '@iii-dev/sdk'
-import type { Condition, StepConfig, Trigger, TriggerInput, TriggerMetadata } from './types.js'
+import type { JsonObject, TriggerMeta } from '@iii-dev/sdk'
+import { isSchema } from './schema.js'
+import type {
+  ApiRequest,
+  Condition,
+  EmitDeclaration,
+  StepConfig,
+  Trigger,
+  TriggerInput,
+  TriggerMetadata,
+} from './types.js'
 
 /** A step file or stream file that cannot be used; the message names the file and the field. */
 export class MotiaConfigError extends Error {
@@ -27,7 +36,7 @@ export function conditionPath(step: string, index: number, k: number): string {
 export function conditionsOf(trigger: Trigger): Condition[] {
   const c = trigger.condition
   if (c === undefined || c === null) return []
-  return Array.isArray(c) ? c : [c]
+  return Array.isArray(c) ? [...c] : [c as Condition]
 }
 
 function str(v: unknown): v is string {
@@ -46,10 +55,19 @@ export function checkStepConfig(config: unknown, where: string): asserts config 
   }
   if (!Array.isArray(c.triggers) || c.triggers.length === 0) fail('config.triggers must be a non-empty array')
   for (const [k, f] of [
-    ['emits', c.emits],
     ['flows', c.flows],
+    ['virtualSubscribes', c.virtualSubscribes],
   ] as const) {
     if (f !== undefined && (!Array.isArray(f) || !f.every(str))) fail(`config.${k} must be an array of strings`)
+  }
+  for (const [k, f] of [
+    ['emits', c.emits],
+    ['virtualEmits', c.virtualEmits],
+  ] as const) {
+    const ok = (e: unknown) => str(e) || (typeof e === 'object' && e !== null && str((e as { topic?: unknown }).topic))
+    if (f !== undefined && (!Array.isArray(f) || !f.every(ok))) {
+      fail(`config.${k} must be an array of topics (strings or {topic})`)
+    }
   }
   ;(c.triggers as unknown[]).forEach((t, i) => {
     const at = `config.triggers[${i}]`
@@ -66,12 +84,20 @@ export function checkStepConfig(config: unknown, where: string): asserts config 
         fail(`${at}.middleware must be an array of functions`)
       }
       for (const s of ['bodySchema', 'querySchema']) {
-        const v = tr[s] as { safeParse?: unknown } | undefined
-        if (v !== undefined && typeof v?.safeParse !== 'function')
-          fail(`${at}.${s} must be a Zod schema (with safeParse)`)
+        if (tr[s] !== undefined && !isSchema(tr[s])) fail(`${at}.${s} must be a Zod schema or a JSON Schema object`)
+      }
+      const rs = tr.responseSchema
+      if (rs !== undefined) {
+        if (typeof rs !== 'object' || rs === null || Array.isArray(rs)) fail(`${at}.responseSchema must be an object`)
+        for (const [status, schema] of Object.entries(rs as object)) {
+          if (!/^[1-5]\d\d$/.test(status)) fail(`${at}.responseSchema: "${status}" is not an HTTP status code`)
+          if (!isSchema(schema)) fail(`${at}.responseSchema[${status}] must be a Zod schema or a JSON Schema object`)
+        }
       }
     } else if (tr.type === 'event') {
       if (!str(tr.topic)) fail(`${at}.topic must be a non-empty string`)
+      if (tr.input !== undefined && !isSchema(tr.input))
+        fail(`${at}.input must be a Zod schema or a JSON Schema object`)
     } else if (tr.type === 'cron') {
       if (!str(tr.expression)) fail(`${at}.expression must be a non-empty string`)
     } else if (tr.type === 'stream') {
@@ -86,6 +112,11 @@ export function checkStepConfig(config: unknown, where: string): asserts config 
       fail(`${at}.condition must be a function or an array of functions`)
     }
   })
+}
+
+/** The topic names of `emits` / `virtualEmits` entries (strings or `{topic}`). */
+export function topicsOf(list: readonly EmitDeclaration[] | undefined): string[] | undefined {
+  return list?.map((e) => (typeof e === 'string' ? e : e.topic))
 }
 
 /** The engine's `trigger_type` and `config` for one Motia trigger. */
@@ -144,14 +175,37 @@ export function triggerMetadata(trigger: Trigger, index: number, engine?: Trigge
 /** An ApiRequest with every field present, whatever a direct caller sent. */
 function asRequest(data: unknown, meta: TriggerMetadata): ApiRequest {
   const d = (typeof data === 'object' && data !== null ? data : {}) as Partial<ApiRequest>
+  const path_params = d.path_params ?? d.pathParams ?? {}
+  const query_params = d.query_params ?? d.queryParams ?? {}
   return {
     method: typeof d.method === 'string' ? d.method : (meta.method as string),
     path: typeof d.path === 'string' ? d.path : (meta.path as string),
-    path_params: d.path_params ?? {},
-    query_params: d.query_params ?? {},
+    path_params,
+    query_params,
     headers: d.headers ?? {},
     body: d.body === undefined ? null : d.body,
+    // the original Motia's names for the same objects
+    pathParams: path_params,
+    queryParams: query_params,
   }
+}
+
+/**
+ * Adds the original Motia's field names to a state or stream payload where the engine did not
+ * send them (`type`; for streams `streamName`, `groupId`, `id`, `timestamp`); ours stay.
+ */
+function withOriginalFields(type: 'state' | 'stream', data: unknown): unknown {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return data
+  const d = data as Record<string, unknown>
+  const out: Record<string, unknown> = { ...d }
+  out.type ??= type
+  if (type === 'stream') {
+    out.streamName ??= d.stream_name
+    out.groupId ??= d.group_id
+    out.id ??= d.item_id
+    out.timestamp ??= Date.now()
+  }
+  return out
 }
 
 /** The normalized input of a call: `request` for `api`, `data` = body or payload. */
@@ -159,6 +213,9 @@ export function normalizeInput(meta: TriggerMetadata, data: unknown): TriggerInp
   if (meta.type === 'api') {
     const request = asRequest(data, meta)
     return { trigger: meta, request, data: request.body }
+  }
+  if (meta.type === 'state' || meta.type === 'stream') {
+    return { trigger: meta, request: null, data: withOriginalFields(meta.type, data) }
   }
   return { trigger: meta, request: null, data: data === undefined ? null : data }
 }

@@ -205,12 +205,21 @@ export class Engine implements EngineApi {
     this.functionsChanged()
   }
 
-  functionsList(): Array<{ function_path: string; description?: string; metadata?: JsonObject; workers: number }> {
+  functionsList(): Array<{
+    function_path: string
+    description?: string
+    request_format?: unknown
+    response_format?: unknown
+    metadata?: JsonObject
+    workers: number
+  }> {
     const list = []
     for (const e of this.functions.values()) {
       list.push({
         function_path: e.path,
         ...(e.info.description !== undefined && { description: e.info.description }),
+        ...(e.info.request_format !== undefined && { request_format: e.info.request_format }),
+        ...(e.info.response_format !== undefined && { response_format: e.info.response_format }),
         ...(e.info.metadata !== undefined && { metadata: e.info.metadata }),
         workers: e.workers.reduce((n, w) => n + (w.link.remote ? w.link.remote.workersOf(e.path) : 1), 0),
       })
