@@ -39,7 +39,7 @@ function checkDependencies(packages) {
         problems.push(`${pkg.name} depends on ${dep}@${spec} but the workspace has ${versions.get(dep)}`)
       }
     }
-    if (!existsSync(join(dir, 'dist'))) {
+    if (!existsSync(join(dir, pkg.main ?? 'dist/index.js'))) {
       problems.push(`${pkg.name} is not built (run npm run build)`)
     }
   }
