@@ -53,6 +53,18 @@ const streamsSchema = storeSchema
 
 const emptyModule = z.object({}).strict()
 
+/** `modules.event`: durable events (docs/events.md). */
+const eventSchema = z
+  .object({
+    durable: z.boolean().default(true),
+    subscription_ttl_ms: positive.default(3_600_000),
+    idempotency_ttl_ms: positive.default(86_400_000),
+    dead_letter_retention_ms: positive.default(7 * 86_400_000),
+    sweep_interval_ms: positive.max(60_000).default(1000),
+    synchronous: z.enum(['normal', 'full']).default('normal'),
+  })
+  .strict()
+
 /** A module's entry: its options, or `false` to switch it off. */
 const moduleEntry = <T extends z.ZodTypeAny>(schema: T) => z.union([z.literal(false), schema]).optional()
 
@@ -79,7 +91,7 @@ const configSchema = z
     modules: z
       .object({
         api: moduleEntry(apiSchema),
-        event: moduleEntry(emptyModule),
+        event: moduleEntry(eventSchema),
         cron: moduleEntry(emptyModule),
         state: moduleEntry(storeSchema),
         streams: moduleEntry(streamsSchema),
@@ -93,6 +105,7 @@ type RawConfig = z.infer<typeof configSchema>
 export type ApiOptions = z.infer<typeof apiSchema>
 export type StoreOptions = z.infer<typeof storeSchema>
 export type StreamsOptions = z.infer<typeof streamsSchema>
+export type EventOptions = z.infer<typeof eventSchema>
 
 /** The engine's resolved options. A module set to `false` in the config is `null` here. */
 export interface EngineOptions {
@@ -103,7 +116,7 @@ export interface EngineOptions {
   bridge: { maxPayload: number; heartbeatMs: number; maxBadFrames: number; invocationTimeoutMs: number }
   modules: {
     api: ApiOptions | null
-    event: object | null
+    event: EventOptions | null
     cron: object | null
     state: StoreOptions | null
     streams: StreamsOptions | null
@@ -160,7 +173,7 @@ export function resolveConfig(raw: unknown): EngineOptions {
     },
     modules: {
       api: pick(c.modules.api, apiSchema),
-      event: pick(c.modules.event, emptyModule),
+      event: pick(c.modules.event, eventSchema),
       cron: pick(c.modules.cron, emptyModule),
       state: pick(c.modules.state, storeSchema),
       streams: pick(c.modules.streams, streamsSchema),

@@ -19,6 +19,8 @@ export const ErrorCode = {
   NotFound: 'not_found',
   PayloadTooLarge: 'payload_too_large',
   Internal: 'internal_error',
+  /** A handler's answer: do not retry this event delivery, dead-letter it at once. */
+  NonRetryable: 'non_retryable',
   /** SDK: the bridge was closed with `close()` / `disconnect()` while the operation waited. */
   BridgeClosed: 'bridge_closed',
   /** SDK: too many frames are queued while the socket is closed. */

@@ -11,7 +11,7 @@ import type { EngineModule } from './types.js'
 /** The optional modules the options switch on. The core and the bridge are always there. */
 export function createModules(options: EngineOptions): EngineModule[] {
   const modules: EngineModule[] = [new LoggerModule()]
-  if (options.modules.event) modules.push(new EventModule())
+  if (options.modules.event) modules.push(new EventModule(options.modules.event))
   if (options.modules.cron) modules.push(new CronModule())
   if (options.modules.state) modules.push(new StateModule(options.modules.state))
   if (options.modules.streams) modules.push(new StreamsModule(options.modules.streams))

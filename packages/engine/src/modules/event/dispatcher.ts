@@ -1,0 +1,275 @@
+/**
+ * The delivery loop of durable events. It keeps the live subscriptions (the `event` triggers
+ * the engine holds, grouped by topic + function), claims due deliveries from the
+ * {@link EventQueue} up to each subscription's `concurrency`, invokes the function through the
+ * engine (so any worker serving it may run it: replicas share one subscription), and settles
+ * each attempt: acknowledged when the handler returns, retried with backoff when it fails,
+ * dead-lettered when it is out of attempts or answered `non_retryable`.
+ *
+ * Choices where the issue is silent:
+ * - A worker that disconnects or is killed mid-attempt fails the call with
+ *   `invocation_stopped`: the attempt counts (a message that kills its worker ends in the dead
+ *   letters instead of looping), but the retry is due at once, without backoff.
+ * - `function_not_found` (no worker serves the function right now) does not count: the
+ *   delivery waits until the set of functions changes.
+ * - `condition_failed` means the trigger's conditions declined the event: it is done.
+ * - `retry_after_ms` in the error's `details` replaces the backoff; it grants no extra attempt.
+ *
+ * Nothing here runs for calls other than events: the loop is driven by emits, settlements,
+ * timers for due deliveries and a once-a-second sweep.
+ */
+import { ErrorCode } from '../../errors.js'
+import { RawJson } from '../../protocol.js'
+import type { EngineApi, TriggerRecord } from '../types.js'
+import { GroupCommit } from './group-commit.js'
+import { backoffDelay, retryAfter } from './policy.js'
+import type { Delivery, DeliveryError, EnqueueRequest, EnqueueResult, EventQueue, RetryPolicy } from './queue.js'
+
+/** Options of the event module that the loop needs (config `modules.event`). */
+export interface DispatcherOptions {
+  idempotency_ttl_ms: number
+  subscription_ttl_ms: number
+  dead_letter_retention_ms: number
+  /** How often the sweep runs (TTL expiry, retention, lost leases). */
+  sweep_interval_ms: number
+}
+
+/** A lease outlives the attempt's own timeout by this much, so the engine's timeout fires first. */
+const LEASE_SLACK_MS = 5000
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+interface Sub {
+  key: { topic: string; function_path: string }
+  triggers: TriggerRecord[]
+  policy: RetryPolicy
+  inFlight: number
+  scheduled: boolean
+  draining: boolean
+  again: boolean
+  /** No worker serves the function: wait for the function list to change. */
+  waiting: boolean
+  timer?: NodeJS.Timeout
+  timerAt: number
+}
+
+const keyOf = (topic: string, fn: string) => `${topic}\u0000${fn}`
+
+export class Dispatcher {
+  private readonly subs = new Map<string, Sub>()
+  private readonly live = new Map<string, Sub[]>()
+  private readonly emits: GroupCommit<EnqueueRequest, EnqueueResult>
+  private readonly acks: GroupCommit<string, void>
+  private sweeper?: NodeJS.Timeout
+  private stopped = false
+
+  constructor(
+    private readonly engine: EngineApi,
+    private readonly queue: EventQueue,
+    private readonly options: DispatcherOptions,
+  ) {
+    this.emits = new GroupCommit((batch) => queue.enqueue(batch, Date.now(), options.idempotency_ttl_ms))
+    this.acks = new GroupCommit(async (ids) => {
+      await queue.ack(ids)
+      return undefined
+    })
+  }
+
+  async start(): Promise<void> {
+    await this.queue.recover(Date.now())
+    this.engine.onFunctionsChanged(() => {
+      for (const sub of this.subs.values()) {
+        if (!sub.waiting) continue
+        sub.waiting = false
+        this.pump(sub)
+      }
+    })
+    this.sweeper = setInterval(() => void this.sweep(), this.options.sweep_interval_ms)
+    this.sweeper.unref()
+  }
+
+  /** Stores one emit (group-committed with the others of this turn) and starts its deliveries. */
+  async emit(req: EnqueueRequest): Promise<EnqueueResult> {
+    const result = await this.emits.add(req)
+    if (result.deliveries > 0) for (const sub of this.live.get(req.topic) ?? []) this.pump(sub)
+    return result
+  }
+
+  /** An `event` trigger became active: its subscription is live (shared with replicas). */
+  async addTrigger(t: TriggerRecord, topic: string, policy: RetryPolicy): Promise<void> {
+    if (this.stopped) return
+    const k = keyOf(topic, t.function_path)
+    let sub = this.subs.get(k)
+    if (sub === undefined) {
+      sub = {
+        key: { topic, function_path: t.function_path },
+        triggers: [],
+        policy,
+        inFlight: 0,
+        scheduled: false,
+        draining: false,
+        again: false,
+        waiting: false,
+        timerAt: Number.POSITIVE_INFINITY,
+      }
+      this.subs.set(k, sub)
+    }
+    await this.queue.subscribe(sub.key, policy, Date.now())
+    // The latest registration's policy wins for the whole subscription.
+    sub.policy = policy
+    sub.waiting = false
+    if (sub.triggers.length === 0) {
+      const list = this.live.get(topic)
+      if (list === undefined) this.live.set(topic, [sub])
+      else list.push(sub)
+    }
+    sub.triggers = [...sub.triggers.filter((x) => x.id !== t.id), t]
+    this.pump(sub)
+  }
+
+  /** An `event` trigger went away; with its last trigger the subscription is released (TTL). */
+  async removeTrigger(t: TriggerRecord, topic: string): Promise<void> {
+    const sub = this.subs.get(keyOf(topic, t.function_path))
+    if (sub === undefined || this.stopped) return
+    sub.triggers = sub.triggers.filter((x) => x.id !== t.id)
+    if (sub.triggers.length > 0) return
+    const list = this.live.get(topic)?.filter((s) => s !== sub) ?? []
+    if (list.length === 0) this.live.delete(topic)
+    else this.live.set(topic, list)
+    clearTimeout(sub.timer)
+    sub.timerAt = Number.POSITIVE_INFINITY
+    await this.queue.release(sub.key, Date.now())
+  }
+
+  /** Looks for due work on every live subscription (after a redrive or a sweep). */
+  pumpAll(): void {
+    for (const list of this.live.values()) for (const sub of list) this.pump(sub)
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearInterval(this.sweeper)
+    for (const sub of this.subs.values()) clearTimeout(sub.timer)
+  }
+
+  private pump(sub: Sub): void {
+    if (sub.scheduled || this.stopped) return
+    sub.scheduled = true
+    setImmediate(() => {
+      sub.scheduled = false
+      void this.drain(sub)
+    })
+  }
+
+  private async drain(sub: Sub): Promise<void> {
+    if (this.stopped || sub.triggers.length === 0 || sub.waiting) return
+    if (sub.draining) {
+      sub.again = true
+      return
+    }
+    const room = sub.policy.concurrency - sub.inFlight
+    if (room <= 0) return
+    sub.draining = true
+    try {
+      const now = Date.now()
+      const claimed = await this.queue.claim(sub.key, room, now, now + sub.policy.timeout_ms + LEASE_SLACK_MS)
+      for (const d of claimed) this.run(sub, d)
+      if (claimed.length < room) await this.arm(sub, now)
+    } catch (err) {
+      if (!this.stopped) this.engine.log.error(`event delivery for ${sub.key.function_path} failed: ${err}`)
+    } finally {
+      sub.draining = false
+      if (sub.again) {
+        sub.again = false
+        this.pump(sub)
+      }
+    }
+  }
+
+  /** Sets the subscription's timer for its next delivery that is not due yet. */
+  private async arm(sub: Sub, now: number): Promise<void> {
+    const due = await this.queue.nextDue(sub.key, now)
+    if (due === null || due >= sub.timerAt) return
+    clearTimeout(sub.timer)
+    sub.timerAt = due
+    sub.timer = setTimeout(
+      () => {
+        sub.timer = undefined
+        sub.timerAt = Number.POSITIVE_INFINITY
+        this.pump(sub)
+      },
+      Math.min(Math.max(0, due - now), MAX_TIMER_MS),
+    )
+    sub.timer.unref()
+  }
+
+  private run(sub: Sub, d: Delivery): void {
+    sub.inFlight++
+    const trigger = sub.triggers[0]
+    const call = this.engine.invoke(sub.key.function_path, new RawJson(d.data), {
+      trigger: { type: 'event', id: trigger.id, topic: d.topic, event_id: d.event_id, attempt: d.attempt },
+      traceparent: d.traceparent ?? undefined,
+      baggage: d.baggage ?? undefined,
+      timeoutMs: sub.policy.timeout_ms,
+    })
+    call
+      .then(
+        () => this.acks.add(d.id),
+        (err) => this.failed(sub, d, err),
+      )
+      .catch((err) => {
+        if (!this.stopped) this.engine.log.error(`event ${d.event_id} -> ${d.function_path}: ${err}`)
+      })
+      .finally(() => {
+        sub.inFlight--
+        this.pump(sub)
+      })
+  }
+
+  private async failed(sub: Sub, d: Delivery, err: unknown): Promise<void> {
+    // An engine that is stopping fails its calls; those deliveries run again after a restart.
+    if (this.stopped) return
+    const e = err as { code?: unknown; message?: unknown; details?: unknown }
+    const error: DeliveryError = {
+      code: typeof e?.code === 'string' ? e.code : ErrorCode.Internal,
+      message: typeof e?.message === 'string' ? e.message : String(err),
+    }
+    const ref = { id: d.id, attempt: d.attempt }
+    const now = Date.now()
+    const where = `event ${d.topic} -> ${d.function_path} (attempt ${d.attempt}/${sub.policy.max_attempts})`
+    switch (error.code) {
+      case ErrorCode.ConditionFailed:
+        this.engine.log.debug(`${where}: ${error.message}`)
+        return this.acks.add(d.id)
+      case ErrorCode.FunctionNotFound:
+        sub.waiting = true
+        return this.queue.retry(ref, now, null, false)
+      case ErrorCode.NonRetryable:
+        this.engine.log.warn(`${where} is dead-lettered: ${error.code}: ${error.message}`)
+        return this.queue.deadLetter(ref, error, now)
+    }
+    if (d.attempt >= sub.policy.max_attempts) {
+      this.engine.log.warn(`${where} is dead-lettered: ${error.code}: ${error.message}`)
+      return this.queue.deadLetter(ref, error, now)
+    }
+    const wait =
+      error.code === ErrorCode.InvocationStopped
+        ? 0
+        : (retryAfter(e?.details) ?? backoffDelay(sub.policy.backoff, d.attempt))
+    this.engine.log.debug(`${where} failed, retry in ${wait} ms: ${error.code}: ${error.message}`)
+    await this.queue.retry(ref, now + wait, error, true)
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.stopped) return
+    try {
+      const r = await this.queue.sweep(Date.now(), {
+        subscription_ttl_ms: this.options.subscription_ttl_ms,
+        dead_letter_retention_ms: this.options.dead_letter_retention_ms,
+      })
+      if (r.expired > 0) this.engine.log.warn(`${r.expired} event deliveries expired with their subscription`)
+      if (r.unleased > 0) this.pumpAll()
+    } catch (err) {
+      if (!this.stopped) this.engine.log.error(`event sweep failed: ${err}`)
+    }
+  }
+}

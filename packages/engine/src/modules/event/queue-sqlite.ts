@@ -1,0 +1,427 @@
+/**
+ * The embedded {@link EventQueue}: one SQLite file (better-sqlite3, WAL journal) in the
+ * engine's data directory, `events.db`. Every method runs as one transaction that has committed
+ * to the WAL before it returns, so what it acknowledged survives `kill -9` of the engine (and,
+ * with `synchronous: 'full'`, power loss). better-sqlite3 is synchronous: the promises resolve
+ * at once and a batch is one short write.
+ *
+ * Tables: `subscriptions` (one row per topic + function, never deleted: tiny, and it keeps the
+ * dead letters' names), `events` (data and trace headers, with a count of the deliveries still
+ * referring to it, deleted at zero), `deliveries` (state 0 waiting, 1 in flight, 2 dead; `due`
+ * is when it is due, its lease deadline, or when it failed), `idempotency` (keys until expiry).
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { IIIError } from '../../errors.js'
+import type {
+  DeadLetter,
+  DeadLetterPage,
+  DeadLetterSelector,
+  Delivery,
+  DeliveryError,
+  EnqueueRequest,
+  EnqueueResult,
+  EventQueue,
+  LeaseRef,
+  RetryPolicy,
+  SubscriptionKey,
+  SubscriptionStats,
+  SweepOptions,
+  SweepResult,
+} from './queue.js'
+
+export interface SqliteEventQueueOptions {
+  /** The database file; created with its directory when missing. */
+  file: string
+  /** `normal` (default) survives a killed process; `full` also survives power loss. */
+  synchronous?: 'normal' | 'full'
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS subscriptions (
+  id INTEGER PRIMARY KEY,
+  topic TEXT NOT NULL,
+  function_path TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  fifo INTEGER NOT NULL,
+  released_ms INTEGER,
+  expired INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (topic, function_path)
+);
+CREATE TABLE IF NOT EXISTS events (
+  id TEXT PRIMARY KEY,
+  topic TEXT NOT NULL,
+  data TEXT NOT NULL,
+  grp TEXT,
+  traceparent TEXT,
+  baggage TEXT,
+  created_ms INTEGER NOT NULL,
+  remaining INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY,
+  sub INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  due INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  grp TEXT,
+  first_ms INTEGER,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries (state, sub, due);
+CREATE INDEX IF NOT EXISTS deliveries_by_group ON deliveries (sub, grp, id) WHERE grp IS NOT NULL;
+CREATE TABLE IF NOT EXISTS idempotency (
+  topic TEXT NOT NULL,
+  key TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  PRIMARY KEY (topic, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency (expires_ms);
+`
+
+interface SubRow {
+  id: number
+  fifo: number
+}
+
+function prepare(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql)
+  return {
+    subGet: p('SELECT id, fifo FROM subscriptions WHERE topic = ? AND function_path = ?'),
+    subUpsert: p(
+      `INSERT INTO subscriptions (topic, function_path, policy, fifo, released_ms, expired) VALUES (?, ?, ?, ?, NULL, 0)
+       ON CONFLICT (topic, function_path) DO UPDATE SET policy = excluded.policy, fifo = excluded.fifo, released_ms = NULL, expired = 0`,
+    ),
+    subRelease: p(
+      'UPDATE subscriptions SET released_ms = ? WHERE topic = ? AND function_path = ? AND released_ms IS NULL',
+    ),
+    subsOfTopic: p('SELECT id, fifo FROM subscriptions WHERE topic = ? AND expired = 0'),
+    subsToExpire: p('SELECT id FROM subscriptions WHERE expired = 0 AND released_ms IS NOT NULL AND released_ms <= ?'),
+    subExpire: p('UPDATE subscriptions SET expired = 1 WHERE id = ?'),
+    subReleaseAll: p('UPDATE subscriptions SET released_ms = ? WHERE released_ms IS NULL'),
+    idemGet: p('SELECT event_id FROM idempotency WHERE topic = ? AND key = ? AND expires_ms > ?'),
+    idemPut: p('INSERT OR REPLACE INTO idempotency (topic, key, event_id, expires_ms) VALUES (?, ?, ?, ?)'),
+    idemPurge: p('DELETE FROM idempotency WHERE expires_ms <= ?'),
+    eventPut: p(
+      'INSERT INTO events (id, topic, data, grp, traceparent, baggage, created_ms, remaining) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    eventGet: p('SELECT topic, data, grp, traceparent, baggage, created_ms FROM events WHERE id = ?'),
+    eventRelease: p('UPDATE events SET remaining = remaining - 1 WHERE id = ? RETURNING remaining'),
+    eventDelete: p('DELETE FROM events WHERE id = ?'),
+    deliveryPut: p('INSERT INTO deliveries (sub, event_id, state, due, attempts, grp) VALUES (?, ?, 0, ?, 0, ?)'),
+    claimable: p('SELECT id FROM deliveries WHERE state = 0 AND sub = ? AND due <= ? ORDER BY due, id LIMIT ?'),
+    claimableFifo: p(
+      `SELECT d.id FROM deliveries d WHERE d.state = 0 AND d.sub = ? AND d.due <= ?
+         AND (d.grp IS NULL OR d.id = (SELECT MIN(e.id) FROM deliveries e
+               WHERE e.sub = d.sub AND e.grp IS NOT NULL AND e.grp = d.grp AND e.state < 2))
+       ORDER BY d.due, d.id LIMIT ?`,
+    ),
+    markClaimed: p(
+      `UPDATE deliveries SET state = 1, due = ?, attempts = attempts + 1, first_ms = COALESCE(first_ms, ?)
+       WHERE id = ? RETURNING event_id, attempts, first_ms`,
+    ),
+    remove: p('DELETE FROM deliveries WHERE id = ? RETURNING event_id'),
+    retry: p(
+      `UPDATE deliveries SET state = 0, due = ?, attempts = attempts - ?, error = COALESCE(?, error)
+       WHERE id = ? AND state = 1 AND attempts = ?`,
+    ),
+    kill: p('UPDATE deliveries SET state = 2, due = ?, error = ? WHERE id = ? AND state = 1 AND attempts = ?'),
+    killSub: p('UPDATE deliveries SET state = 2, due = ?, error = ? WHERE sub = ? AND state < 2'),
+    nextDue: p('SELECT MIN(due) AS due FROM deliveries WHERE state = 0 AND sub = ? AND due > ?'),
+    dead: p(
+      `SELECT d.id, d.event_id, s.topic, s.function_path, e.data, d.error, d.attempts, d.first_ms, d.due, d.grp, e.traceparent
+       FROM deliveries d JOIN subscriptions s ON s.id = d.sub JOIN events e ON e.id = d.event_id
+       WHERE d.state = 2 AND d.id > @after AND (@topic IS NULL OR s.topic = @topic)
+         AND (@fn IS NULL OR s.function_path = @fn)
+       ORDER BY d.id LIMIT @limit`,
+    ),
+    deadIds: p(
+      `SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.sub
+       WHERE d.state = 2 AND (@topic IS NULL OR s.topic = @topic) AND (@fn IS NULL OR s.function_path = @fn)
+       ORDER BY d.id`,
+    ),
+    deadById: p('SELECT id FROM deliveries WHERE id = ? AND state = 2'),
+    redrive: p(
+      'INSERT INTO deliveries (sub, event_id, state, due, attempts, grp) SELECT sub, event_id, 0, ?, 0, grp FROM deliveries WHERE id = ?',
+    ),
+    purgeable: p('SELECT id FROM deliveries WHERE state = 2 AND due <= ?'),
+    unlease: p('UPDATE deliveries SET state = 0, due = ? WHERE state = 1 AND due <= ?'),
+    recover: p('UPDATE deliveries SET state = 0, due = ? WHERE state = 1'),
+    stats: p(
+      `SELECT s.topic, s.function_path,
+         IFNULL(SUM(d.state = 0 AND d.due <= @now), 0) AS pending,
+         IFNULL(SUM(d.state = 1), 0) AS in_flight,
+         IFNULL(SUM(d.state = 0 AND d.due > @now), 0) AS delayed,
+         IFNULL(SUM(d.state = 2), 0) AS dead
+       FROM subscriptions s LEFT JOIN deliveries d ON d.sub = s.id
+       GROUP BY s.id ORDER BY s.topic, s.function_path`,
+    ),
+  }
+}
+
+export class SqliteEventQueue implements EventQueue {
+  readonly name = 'sqlite'
+  private db: Database.Database | null
+  private readonly q: ReturnType<typeof prepare>
+  private readonly tx: {
+    enqueue: (batch: EnqueueRequest[], now: number, ttl: number) => EnqueueResult[]
+    claim: (sub: SubRow, limit: number, now: number, leaseUntil: number) => Delivery[]
+    ack: (ids: string[]) => void
+    redrive: (ids: number[], now: number) => void
+    discard: (ids: number[]) => void
+    sweep: (now: number, o: SweepOptions) => SweepResult
+  }
+
+  constructor(options: SqliteEventQueueOptions) {
+    mkdirSync(dirname(options.file), { recursive: true })
+    const db = new Database(options.file)
+    this.db = db
+    try {
+      db.pragma('journal_mode = WAL')
+      db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+      db.pragma('busy_timeout = 5000')
+      db.exec(SCHEMA)
+    } catch (err) {
+      db.close()
+      throw err
+    }
+    const q = prepare(db)
+    this.q = q
+    this.tx = {
+      enqueue: db.transaction((batch: EnqueueRequest[], now: number, ttl: number) => this.enqueueRows(batch, now, ttl))
+        .immediate,
+      claim: db.transaction((sub: SubRow, limit: number, now: number, leaseUntil: number) =>
+        this.claimRows(sub, limit, now, leaseUntil),
+      ).immediate,
+      ack: db.transaction((ids: string[]) => {
+        for (const id of ids) this.removeDelivery(Number(id))
+      }).immediate,
+      redrive: db.transaction((ids: number[], now: number) => {
+        for (const id of ids) {
+          q.redrive.run(now, id)
+          q.remove.run(id)
+        }
+      }).immediate,
+      discard: db.transaction((ids: number[]) => {
+        for (const id of ids) this.removeDelivery(id)
+      }).immediate,
+      sweep: db.transaction((now: number, o: SweepOptions) => this.sweepRows(now, o)).immediate,
+    }
+  }
+
+  private open(): Database.Database {
+    if (!this.db) throw new IIIError('internal_error', 'the event store is closed')
+    return this.db
+  }
+
+  private enqueueRows(batch: EnqueueRequest[], now: number, ttl: number): EnqueueResult[] {
+    const q = this.q
+    const subsByTopic = new Map<string, SubRow[]>()
+    return batch.map((r) => {
+      if (r.idempotency_key !== undefined) {
+        const seen = q.idemGet.get(r.topic, r.idempotency_key, now) as { event_id: string } | undefined
+        if (seen !== undefined) return { event_id: seen.event_id, duplicate: true, deliveries: 0 }
+      }
+      const event_id = randomUUID()
+      if (r.idempotency_key !== undefined) q.idemPut.run(r.topic, r.idempotency_key, event_id, now + ttl)
+      let subs = subsByTopic.get(r.topic)
+      if (subs === undefined) subsByTopic.set(r.topic, (subs = q.subsOfTopic.all(r.topic) as SubRow[]))
+      if (subs.length === 0) return { event_id, duplicate: false, deliveries: 0 }
+      const grp = r.message_group_id ?? null
+      q.eventPut.run(event_id, r.topic, r.data, grp, r.traceparent ?? null, r.baggage ?? null, now, subs.length)
+      const due = now + (r.delay_ms ?? 0)
+      for (const s of subs) q.deliveryPut.run(s.id, event_id, due, s.fifo ? grp : null)
+      return { event_id, duplicate: false, deliveries: subs.length }
+    })
+  }
+
+  private claimRows(sub: SubRow, limit: number, now: number, leaseUntil: number): Delivery[] {
+    const q = this.q
+    const ids = (sub.fifo ? q.claimableFifo : q.claimable).all(sub.id, now, limit) as Array<{ id: number }>
+    const out: Delivery[] = []
+    for (const { id } of ids) {
+      const d = q.markClaimed.get(leaseUntil, now, id) as { event_id: string; attempts: number; first_ms: number }
+      const e = q.eventGet.get(d.event_id) as {
+        topic: string
+        data: string
+        grp: string | null
+        traceparent: string | null
+        baggage: string | null
+        created_ms: number
+      }
+      out.push({
+        id: String(id),
+        event_id: d.event_id,
+        topic: e.topic,
+        function_path: '',
+        data: e.data,
+        attempt: d.attempts,
+        message_group_id: e.grp,
+        traceparent: e.traceparent,
+        baggage: e.baggage,
+        emitted_ms: e.created_ms,
+        first_attempt_ms: d.first_ms,
+      })
+    }
+    return out
+  }
+
+  /** Deletes a delivery and, with its last delivery, its event. */
+  private removeDelivery(id: number): boolean {
+    const row = this.q.remove.get(id) as { event_id: string } | undefined
+    if (row === undefined) return false
+    const left = this.q.eventRelease.get(row.event_id) as { remaining: number } | undefined
+    if (left !== undefined && left.remaining <= 0) this.q.eventDelete.run(row.event_id)
+    return true
+  }
+
+  private sweepRows(now: number, o: SweepOptions): SweepResult {
+    const q = this.q
+    let expired = 0
+    for (const { id } of q.subsToExpire.all(now - o.subscription_ttl_ms) as Array<{ id: number }>) {
+      q.subExpire.run(id)
+      const error: DeliveryError = {
+        code: 'function_not_found',
+        message: `no worker subscribed the function again within subscription_ttl_ms (${o.subscription_ttl_ms} ms)`,
+      }
+      expired += q.killSub.run(now, JSON.stringify(error), id).changes
+    }
+    let purged = 0
+    for (const { id } of q.purgeable.all(now - o.dead_letter_retention_ms) as Array<{ id: number }>) {
+      if (this.removeDelivery(id)) purged++
+    }
+    q.idemPurge.run(now)
+    const unleased = q.unlease.run(now, now).changes
+    return { expired, purged, unleased }
+  }
+
+  private sub(key: SubscriptionKey): SubRow | undefined {
+    return this.q.subGet.get(key.topic, key.function_path) as SubRow | undefined
+  }
+
+  async recover(now: number): Promise<void> {
+    this.open().transaction(() => {
+      this.q.recover.run(now)
+      this.q.subReleaseAll.run(now)
+    })()
+  }
+
+  async subscribe(key: SubscriptionKey, policy: RetryPolicy, now: number): Promise<void> {
+    void now
+    this.open()
+    this.q.subUpsert.run(key.topic, key.function_path, JSON.stringify(policy), policy.fifo ? 1 : 0)
+  }
+
+  async release(key: SubscriptionKey, now: number): Promise<void> {
+    this.open()
+    this.q.subRelease.run(now, key.topic, key.function_path)
+  }
+
+  async enqueue(batch: EnqueueRequest[], now: number, idempotencyTtlMs: number): Promise<EnqueueResult[]> {
+    this.open()
+    return this.tx.enqueue(batch, now, idempotencyTtlMs)
+  }
+
+  async claim(key: SubscriptionKey, limit: number, now: number, leaseUntil: number): Promise<Delivery[]> {
+    this.open()
+    const sub = this.sub(key)
+    if (sub === undefined || limit <= 0) return []
+    const out = this.tx.claim(sub, limit, now, leaseUntil)
+    for (const d of out) d.function_path = key.function_path
+    return out
+  }
+
+  async ack(ids: string[]): Promise<void> {
+    this.open()
+    if (ids.length > 0) this.tx.ack(ids)
+  }
+
+  async retry(ref: LeaseRef, at: number, error: DeliveryError | null, countAttempt: boolean): Promise<void> {
+    this.open()
+    const text = error === null ? null : JSON.stringify(error)
+    this.q.retry.run(at, countAttempt ? 0 : 1, text, Number(ref.id), ref.attempt)
+  }
+
+  async deadLetter(ref: LeaseRef, error: DeliveryError, now: number): Promise<void> {
+    this.open()
+    this.q.kill.run(now, JSON.stringify(error), Number(ref.id), ref.attempt)
+  }
+
+  async nextDue(key: SubscriptionKey, now: number): Promise<number | null> {
+    this.open()
+    const sub = this.sub(key)
+    if (sub === undefined) return null
+    return (this.q.nextDue.get(sub.id, now) as { due: number | null }).due
+  }
+
+  async listDeadLetters(
+    filter: { topic?: string; function_path?: string },
+    limit: number,
+    cursor?: string,
+  ): Promise<DeadLetterPage> {
+    this.open()
+    const rows = this.q.dead.all({
+      after: cursor === undefined ? 0 : Number(cursor) || 0,
+      topic: filter.topic ?? null,
+      fn: filter.function_path ?? null,
+      limit: limit + 1,
+    }) as Array<Record<string, any>>
+    const items: DeadLetter[] = rows.slice(0, limit).map((r) => ({
+      id: String(r.id),
+      event_id: r.event_id,
+      topic: r.topic,
+      function_path: r.function_path,
+      data: r.data,
+      error: r.error ? JSON.parse(r.error) : { code: 'internal_error', message: 'no error recorded' },
+      attempts: r.attempts,
+      first_attempt_ms: r.first_ms,
+      failed_at_ms: r.due,
+      message_group_id: r.grp,
+      traceparent: r.traceparent,
+    }))
+    return rows.length > limit ? { items, next_cursor: items[items.length - 1].id } : { items }
+  }
+
+  private selectDead(selector: DeadLetterSelector): number[] {
+    if ('id' in selector) {
+      const row = this.q.deadById.get(Number(selector.id)) as { id: number } | undefined
+      return row === undefined ? [] : [row.id]
+    }
+    const rows = this.q.deadIds.all({ topic: selector.topic ?? null, fn: selector.function_path ?? null })
+    return (rows as Array<{ id: number }>).map((r) => r.id)
+  }
+
+  async redrive(selector: DeadLetterSelector, now: number): Promise<number> {
+    this.open()
+    const ids = this.selectDead(selector)
+    if (ids.length > 0) this.tx.redrive(ids, now)
+    return ids.length
+  }
+
+  async discard(selector: DeadLetterSelector): Promise<number> {
+    this.open()
+    const ids = this.selectDead(selector)
+    if (ids.length > 0) this.tx.discard(ids)
+    return ids.length
+  }
+
+  async stats(now: number): Promise<SubscriptionStats[]> {
+    this.open()
+    return this.q.stats.all({ now }) as SubscriptionStats[]
+  }
+
+  async sweep(now: number, options: SweepOptions): Promise<SweepResult> {
+    this.open()
+    return this.tx.sweep(now, options)
+  }
+
+  async close(): Promise<void> {
+    const db = this.db
+    this.db = null
+    if (db?.open) db.close()
+  }
+}
