@@ -88,10 +88,10 @@ export class Dispatcher {
   }
 
   /** Stores one emit (group-committed with the others of this turn) and starts its deliveries. */
-  async emit(req: EnqueueRequest): Promise<EnqueueResult> {
+  async emit(req: EnqueueRequest): Promise<{ event_id: string; duplicate: boolean }> {
     const result = await this.emits.add(req)
     if (result.deliveries > 0) for (const sub of this.live.get(req.topic) ?? []) this.pump(sub)
-    return result
+    return { event_id: result.event_id, duplicate: result.duplicate }
   }
 
   /** An `event` trigger became active: its subscription is live (shared with replicas). */
