@@ -20,7 +20,12 @@ function tempDir(t: { after(fn: () => unknown): void }, prefix: string): string 
   return dir
 }
 
-async function subscribe(c: RawClient, fn: string, config: Record<string, unknown>, handler: (d: any, f: any) => unknown) {
+async function subscribe(
+  c: RawClient,
+  fn: string,
+  config: Record<string, unknown>,
+  handler: (d: any, f: any) => unknown,
+) {
   c.register(fn, handler)
   const id = `${fn}#trigger`
   c.send({ type: 'registertrigger', id, trigger_type: 'event', function_path: fn, config })
@@ -144,7 +149,7 @@ test('R6: 1000 events while worker processes are killed and restarted at random:
   let kills = 0
   const chaos = (async () => {
     let seed = 7
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
     while (emitting) {
       await sleep(50 + random() * 150)
       // Killed at once, replaced by a process that connects when it is up (not waited for).

@@ -6,7 +6,7 @@
  * `(input, ctx)` where `input` is the ApiRequest for an `api` trigger and the trigger's payload
  * otherwise. The normalized {@link TriggerInput} `{trigger, request, data}` is at `ctx.input`.
  */
-import type { ApiRequest, ApiResponse, Logger, State, Stream } from '@iii-dev/sdk'
+import type { ApiRequest, ApiResponse, EmitOptions, EmitResult, Logger, State, Stream } from '@iii-dev/sdk'
 
 export type { ApiRequest, ApiResponse }
 
@@ -49,6 +49,12 @@ export interface ApiTrigger extends TriggerBase {
 export interface EventTrigger extends TriggerBase {
   type: 'event'
   topic: string
+  /** Retry policy of durable events (docs/events.md), passed to the engine's trigger config. */
+  max_attempts?: number
+  backoff?: { type?: 'exponential' | 'fixed'; initial_ms?: number; max_ms?: number; jitter?: boolean }
+  timeout_ms?: number
+  concurrency?: number
+  fifo?: boolean
 }
 
 export interface CronTrigger extends TriggerBase {
@@ -125,8 +131,8 @@ export type FlowLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>
 
 /** Publishes an event: `emit(topic, data)` or `emit({topic, data})`. */
 export interface Emit {
-  (topic: string, data?: unknown): Promise<void>
-  (event: { topic: string; data?: unknown }): Promise<void>
+  (topic: string, data?: unknown, options?: EmitOptions): Promise<EmitResult>
+  (event: { topic: string; data?: unknown }, options?: EmitOptions): Promise<EmitResult>
 }
 
 /** What every handler, condition and middleware gets as `ctx`. */

@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events'
 import { arch, platform, release } from 'node:os'
 import { getContext, type InvocationContext, newTraceparent, runWithContext, traceIdOf } from './context.js'
 import { ErrorCode, IIIError, toWireError } from './errors.js'
+import { type EmitOptions, type EmitResult, emitInput } from './events.js'
 import { defaultLogLevel, Logger, type LogLevel } from './logger.js'
 import {
   decodeFrame,
@@ -416,9 +417,12 @@ export class Bridge {
     this.sendOrQueue(text)
   }
 
-  /** Publishes `data` on an event topic (the built-in `emit`); resolves once the engine took it. */
-  async emit(topic: string, data: unknown): Promise<void> {
-    await this.invokeFunction('emit', { topic, data })
+  /**
+   * Publishes `data` on an event topic (the built-in `emit`); resolves once the engine stored
+   * it, with `{event_id, duplicate}` (null when events are not durable). See {@link EmitOptions}.
+   */
+  emit(topic: string, data: unknown, options?: EmitOptions): Promise<EmitResult> {
+    return this.invokeFunction('emit', emitInput(topic, data, options))
   }
 
   // ---- internals -----------------------------------------------------------------------

@@ -6,6 +6,17 @@ export { Bridge, createBridge, DEFAULT_BRIDGE_URL, getDefaultBridge, logger, set
 export { getContext, type InvocationContext, newTraceparent, traceIdOf } from './context.js'
 export { ErrorCode, IIIError, isWireError, type WireError } from './errors.js'
 export {
+  type DeadLetter,
+  type DeadLetterPage,
+  type DeadLetterSelector,
+  type EmitOptions,
+  type EmitResult,
+  Events,
+  NonRetryableError,
+  RetryAfterError,
+  type SubscriptionStats,
+} from './events.js'
+export {
   type ApiConfig,
   type ApiRequest,
   type ApiResponse,

@@ -18,9 +18,12 @@ from .errors import (
     InvocationFailedError,
     InvocationStoppedError,
     InvocationTimeoutError,
+    NonRetryableError,
     ProtocolError,
+    RetryAfterError,
     error_from_wire,
 )
+from .events import DeadLetter, DeadLetterPage, EmitResult, Events, SubscriptionStats
 from .logger import Logger, TraceIdFilter
 from .messages import (
     ErrorBody,
@@ -56,8 +59,12 @@ __all__ = [
     "ConditionRef",
     "ConnectionClosedError",
     "ConnectionFailedError",
+    "DeadLetter",
+    "DeadLetterPage",
+    "EmitResult",
     "ErrorBody",
     "ErrorMessage",
+    "Events",
     "FunctionNotFoundError",
     "FunctionRef",
     "IIIError",
@@ -71,6 +78,7 @@ __all__ = [
     "Logger",
     "Message",
     "MessageType",
+    "NonRetryableError",
     "Ping",
     "Pong",
     "ProtocolError",
@@ -79,6 +87,8 @@ __all__ = [
     "RegisterService",
     "RegisterTrigger",
     "RegisterTriggerType",
+    "RetryAfterError",
+    "SubscriptionStats",
     "TraceContext",
     "TraceIdFilter",
     "TriggerInfo",

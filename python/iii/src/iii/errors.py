@@ -87,6 +87,25 @@ class ConnectionClosedError(IIIError):
     code = "connection_closed"
 
 
+class NonRetryableError(IIIError):
+    """Raise from a handler to refuse the call for good: a durable event delivery failing with
+    it goes to the dead letters at once, without retries."""
+
+    code = "non_retryable"
+
+
+class RetryAfterError(IIIError):
+    """Raise from a handler to have a durable event delivery retried after ``retry_after_ms``
+    instead of its backoff (it still counts as an attempt). On the wire: ``invocation_failed``
+    with ``details: {"retry_after_ms": ...}``."""
+
+    code = "invocation_failed"
+
+    def __init__(self, message: str, retry_after_ms: int) -> None:
+        super().__init__(message, details={"retry_after_ms": retry_after_ms})
+        self.retry_after_ms = retry_after_ms
+
+
 _BY_CODE: dict[str, type[IIIError]] = {
     cls.code: cls
     for cls in (
@@ -99,6 +118,7 @@ _BY_CODE: dict[str, type[IIIError]] = {
         InvalidArgumentError,
         ConnectionFailedError,
         ConnectionClosedError,
+        NonRetryableError,
     )
 }
 

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from .context import InvocationContext, reset_invocation, set_invocation
-from .errors import FunctionNotFoundError, IIIError
+from .errors import FunctionNotFoundError, IIIError, NonRetryableError, RetryAfterError
 from .messages import InvocationResult, InvokeFunction, encode_frame
 from .registry import Handler
 from .tracing import new_trace, parse_traceparent, use_trace
@@ -35,7 +35,7 @@ async def call_handler(handler: Handler, data: Any) -> Any:
 
 
 def _error_body(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, FunctionNotFoundError):
+    if isinstance(exc, (FunctionNotFoundError, NonRetryableError, RetryAfterError)):
         return exc.to_wire()
     message = str(exc) or type(exc).__name__
     body: dict[str, Any] = {"code": "invocation_failed", "message": message}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from iii import Bridge, Logger
+from iii.events import emit_input
 
 from ._checks import check_id
 from .state import StateManager
@@ -69,12 +70,30 @@ class FlowContext:
         self.streams = Streams(bridge)
         self.logger = Logger("motia", function_path=function_path)
 
-    async def emit(self, topic: str | dict[str, Any], data: Any = None) -> None:
-        """Publish ``data`` to ``topic`` (also accepts ``emit({"topic": ..., "data": ...})``)."""
+    async def emit(
+        self,
+        topic: str | dict[str, Any],
+        data: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        message_group_id: str | None = None,
+        delay_ms: int | None = None,
+    ) -> Any:
+        """Publish ``data`` to ``topic`` (also accepts ``emit({"topic": ..., "data": ...})``).
+
+        Returns the engine's ``{event_id, duplicate}`` once the event is stored (docs/events.md).
+        """
         if isinstance(topic, dict):
             topic, data = topic.get("topic"), topic.get("data")  # type: ignore[assignment]
         check_id("topic", topic)
-        await self._bridge.invoke_function("emit", {"topic": topic, "data": data})
+        body = emit_input(
+            cast(str, topic),
+            data,
+            idempotency_key=idempotency_key,
+            message_group_id=message_group_id,
+            delay_ms=delay_ms,
+        )
+        return await self._bridge.invoke_function("emit", body)
 
     async def call(self, function_path: str, data: Any = None, **kwargs: Any) -> Any:
         """Invoke any function in the system (continues this call's trace)."""
