@@ -1,69 +1,23 @@
 /**
- * Engine options: one object, defaults in one place, validated at start-up. Sources, later
- * ones winning: built-in defaults, the YAML config file (with `${VAR}` and `${VAR:default}`
+ * Engine options: one object, validated at start-up. The engine's own keys are defined here;
+ * each module's keys by its own schema (`modules/<name>/options.ts`). Sources, later ones
+ * winning: built-in defaults, the YAML config file (with `${VAR}` and `${VAR:default}`
  * expanded from the environment first), then command-line flags.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { z } from 'zod'
+import { type ApiOptions, apiOptions } from './modules/api/options.js'
+import { type EventOptions, eventOptions } from './modules/event/options.js'
+import { noOptions } from './modules/module.js'
+import { type StateOptions, stateOptions } from './modules/state/options.js'
+import type { StoreOptions } from './modules/store/options.js'
+import { type StreamsOptions, streamsOptions } from './modules/streams/options.js'
+
+export type { ApiOptions, EventOptions, StateOptions, StoreOptions, StreamsOptions }
 
 const port = z.number().int().min(0).max(65535)
 const positive = z.number().int().positive()
-
-const corsSchema = z
-  .object({
-    origins: z.array(z.string().min(1)).default([]),
-    credentials: z.boolean().default(false),
-  })
-  .strict()
-  .refine((c) => !(c.credentials && c.origins.includes('*')), {
-    message: 'cors.origins may not contain "*" when cors.credentials is true',
-  })
-
-const apiSchema = z
-  .object({
-    host: z.string().optional(),
-    port: port.default(3111),
-    body_limit: positive.default(1024 * 1024),
-    timeout_ms: positive.default(30_000),
-    max_json_depth: positive.default(128),
-    cors: corsSchema.default({ origins: [], credentials: false }),
-  })
-  .strict()
-
-const adapterName = z.enum(['sqlite', 'memory', 'redis'])
-
-const storeSchema = z
-  .object({
-    adapter: adapterName.default('sqlite'),
-    redis_url: z.string().optional(),
-    max_value_bytes: positive.default(1024 * 1024),
-  })
-  .strict()
-
-const streamsSchema = storeSchema
-  .extend({
-    host: z.string().optional(),
-    port: port.default(3112),
-    auth_function: z.string().optional(),
-    max_queue: positive.default(1000),
-    slow_client_ms: positive.default(5000),
-  })
-  .strict()
-
-const emptyModule = z.object({}).strict()
-
-/** `modules.event`: durable events (docs/events.md). */
-const eventSchema = z
-  .object({
-    durable: z.boolean().default(true),
-    subscription_ttl_ms: positive.default(3_600_000),
-    idempotency_ttl_ms: positive.default(86_400_000),
-    dead_letter_retention_ms: positive.default(7 * 86_400_000),
-    sweep_interval_ms: positive.max(60_000).default(1000),
-    synchronous: z.enum(['normal', 'full']).default('normal'),
-  })
-  .strict()
 
 /** A module's entry: its options, or `false` to switch it off. */
 const moduleEntry = <T extends z.ZodTypeAny>(schema: T) => z.union([z.literal(false), schema]).optional()
@@ -90,11 +44,11 @@ const configSchema = z
       }),
     modules: z
       .object({
-        api: moduleEntry(apiSchema),
-        event: moduleEntry(eventSchema),
-        cron: moduleEntry(emptyModule),
-        state: moduleEntry(storeSchema),
-        streams: moduleEntry(streamsSchema),
+        api: moduleEntry(apiOptions),
+        event: moduleEntry(eventOptions),
+        cron: moduleEntry(noOptions),
+        state: moduleEntry(stateOptions),
+        streams: moduleEntry(streamsOptions),
       })
       .strict()
       .default({}),
@@ -102,10 +56,6 @@ const configSchema = z
   .strict()
 
 type RawConfig = z.infer<typeof configSchema>
-export type ApiOptions = z.infer<typeof apiSchema>
-export type StoreOptions = z.infer<typeof storeSchema>
-export type StreamsOptions = z.infer<typeof streamsSchema>
-export type EventOptions = z.infer<typeof eventSchema>
 
 /** The engine's resolved options. A module set to `false` in the config is `null` here. */
 export interface EngineOptions {
@@ -118,7 +68,7 @@ export interface EngineOptions {
     api: ApiOptions | null
     event: EventOptions | null
     cron: object | null
-    state: StoreOptions | null
+    state: StateOptions | null
     streams: StreamsOptions | null
   }
 }
@@ -172,11 +122,11 @@ export function resolveConfig(raw: unknown): EngineOptions {
       invocationTimeoutMs: c.bridge.invocation_timeout_ms,
     },
     modules: {
-      api: pick(c.modules.api, apiSchema),
-      event: pick(c.modules.event, eventSchema),
-      cron: pick(c.modules.cron, emptyModule),
-      state: pick(c.modules.state, storeSchema),
-      streams: pick(c.modules.streams, streamsSchema),
+      api: pick(c.modules.api, apiOptions),
+      event: pick(c.modules.event, eventOptions),
+      cron: pick(c.modules.cron, noOptions),
+      state: pick(c.modules.state, stateOptions),
+      streams: pick(c.modules.streams, streamsOptions),
     },
   }
 }

@@ -1,15 +1,16 @@
 /** The iii engine as a library: build one from options, start it, stop it. */
-import { BridgeModule } from './bridge.js'
+import { BridgeModule } from './bridge/module.js'
 import type { EngineOptions } from './config.js'
-import { Engine } from './engine.js'
+import { Engine } from './core/engine.js'
 import type { Logger } from './log.js'
 import { CoreModule } from './modules/core/module.js'
 import { createModules } from './modules/index.js'
 
 export { ConfigError, type EngineOptions, loadOptions, resolveConfig } from './config.js'
-export { Engine } from './engine.js'
+export { Engine } from './core/engine.js'
+export type { CallMeta, ForwardedTrigger, WorkerLink } from './core/link.js'
 export { ErrorCode, IIIError, type WireError } from './errors.js'
-export type { EngineApi, EngineModule, TriggerRecord, TriggerTypeHandler } from './modules/types.js'
+export type { EngineApi, EngineModule, TriggerRecord, TriggerTypeHandler } from './modules/module.js'
 export * from './protocol.js'
 
 /**

@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { repoRoot } from '@iii-dev/testkit'
-import { scanEnvelope } from '../src/envelope.ts'
-import { decodeFrame, encodeInvoke, encodeResult, LARGE_FRAME, RawJson } from '../src/protocol.ts'
+import { scanEnvelope } from '../src/bridge/envelope.ts'
+import { decodeFrame, encodeInvoke, encodeResult, LARGE_FRAME } from '../src/bridge/frames.ts'
+import { RawJson } from '../src/protocol.ts'
 
 const vectors = JSON.parse(readFileSync(join(repoRoot, 'protocol/vectors.json'), 'utf8'))
 

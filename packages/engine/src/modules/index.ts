@@ -4,9 +4,9 @@ import { ApiModule } from './api/module.js'
 import { CronModule } from './cron/module.js'
 import { EventModule } from './event/module.js'
 import { LoggerModule } from './logger/module.js'
+import type { EngineModule } from './module.js'
 import { StateModule } from './state/module.js'
 import { StreamsModule } from './streams/module.js'
-import type { EngineModule } from './types.js'
 
 /** The optional modules the options switch on. The core and the bridge are always there. */
 export function createModules(options: EngineOptions): EngineModule[] {

@@ -8,7 +8,7 @@
 import Router from 'find-my-way'
 import { ErrorCode, IIIError } from '../../errors.js'
 import type { TriggerMeta } from '../../protocol.js'
-import type { TriggerRecord } from '../types.js'
+import type { TriggerRecord } from '../module.js'
 
 /** The HTTP methods an `api` trigger may bind. */
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const

@@ -2,9 +2,10 @@
  * The engine's own functions (`engine.*`) and the `functions_available` trigger type, which
  * tells bound functions the current function list whenever it changes.
  */
-import type { Engine } from '../../engine.js'
+import type { Engine } from '../../core/engine.js'
+import type { WorkerInfo } from '../../core/worker.js'
 import { ErrorCode, IIIError } from '../../errors.js'
-import type { EngineModule, TriggerRecord } from '../types.js'
+import type { EngineModule, TriggerRecord } from '../module.js'
 
 export class CoreModule implements EngineModule {
   readonly name = 'core'
@@ -39,14 +40,16 @@ export class CoreModule implements EngineModule {
             'engine.workers.register needs an object {runtime, version?, name?, os?}',
           )
         }
+        const info: WorkerInfo = {}
         for (const key of ['runtime', 'version', 'name', 'os'] as const) {
           const value = data[key]
           if (value === undefined || value === null) continue
           if (typeof value !== 'string') {
             throw new IIIError(ErrorCode.InvalidArgument, `engine.workers.register: ${key} must be a string`)
           }
-          worker.info[key] = value
+          info[key] = value
         }
+        engine.setWorkerInfo(worker, info)
         return { success: true }
       },
       { description: "Records a worker's runtime, version, name and os" },

@@ -9,7 +9,8 @@
  */
 import { CronExpressionParser } from 'cron-parser'
 import { ErrorCode, IIIError } from '../../errors.js'
-import type { EngineApi, EngineModule, TriggerRecord } from '../types.js'
+import { fireTriggers } from '../fire.js'
+import type { EngineApi, EngineModule, TriggerRecord } from '../module.js'
 
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -152,17 +153,12 @@ export class CronModule implements EngineModule {
   }
 
   private fire(job: Job, scheduled: number, actual: number): void {
-    const t = job.trigger
-    this.engine
-      .invoke(
-        t.function_path,
-        { scheduled_time: new Date(scheduled).toISOString(), actual_time: new Date(actual).toISOString() },
-        { trigger: { type: 'cron', id: t.id, expression: job.expression } },
-      )
-      .catch((err) => {
-        const level = err.code === ErrorCode.ConditionFailed ? 'debug' : 'warn'
-        this.engine.log[level](`cron ${t.id} -> ${t.function_path}: ${err.message}`)
-      })
+    fireTriggers(
+      this.engine,
+      [job.trigger],
+      { scheduled_time: new Date(scheduled).toISOString(), actual_time: new Date(actual).toISOString() },
+      (t) => ({ type: 'cron', id: t.id, expression: job.expression }),
+    )
   }
 
   async stop(): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod'
 import { ErrorCode, IIIError } from '../../errors.js'
-import type { EngineApi } from '../types.js'
+import type { EngineApi } from '../module.js'
 import type { Dispatcher } from './dispatcher.js'
 import type { DeadLetter, DeadLetterSelector, EventQueue } from './queue.js'
 

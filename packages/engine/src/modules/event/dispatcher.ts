@@ -20,7 +20,7 @@
  */
 import { ErrorCode } from '../../errors.js'
 import { RawJson } from '../../protocol.js'
-import type { EngineApi, TriggerRecord } from '../types.js'
+import type { EngineApi, TriggerRecord } from '../module.js'
 import { GroupCommit } from './group-commit.js'
 import { backoffDelay, retryAfter } from './policy.js'
 import type { Delivery, DeliveryError, EnqueueRequest, EnqueueResult, EventQueue, RetryPolicy } from './queue.js'

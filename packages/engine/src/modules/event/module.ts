@@ -9,12 +9,12 @@
  * in-memory fan-out: delivered once to every trigger, nothing stored, and emit answers null.
  */
 import { join } from 'node:path'
-import type { EventOptions } from '../../config.js'
 import { ErrorCode, IIIError } from '../../errors.js'
-import { RawJson } from '../../protocol.js'
-import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../types.js'
+import { fireTriggers } from '../fire.js'
+import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
 import { registerEventBuiltins } from './builtins.js'
 import { Dispatcher } from './dispatcher.js'
+import type { EventOptions } from './options.js'
 import { parseEmit, parseTriggerConfig } from './policy.js'
 import type { EventQueue } from './queue.js'
 import { SqliteEventQueue } from './queue-sqlite.js'
@@ -120,19 +120,8 @@ export class EventModule implements EngineModule {
         }
         const subscribers = this.topics.get(input.topic)
         if (subscribers === undefined) return null
-        const data = subscribers.length > 1 ? new RawJson(JSON.stringify(input.data ?? null)) : (input.data ?? null)
-        for (const t of subscribers) {
-          engine
-            .invoke(t.function_path, data, {
-              trigger: { type: 'event', id: t.id, topic: input.topic },
-              traceparent: ctx.traceparent,
-              baggage: ctx.baggage,
-            })
-            .catch((err) => {
-              const level = err.code === ErrorCode.ConditionFailed ? 'debug' : 'warn'
-              engine.log[level](`event ${input.topic} -> ${t.function_path}: ${err.message}`)
-            })
-        }
+        const topic: string = input.topic
+        fireTriggers(engine, subscribers, input.data, (t) => ({ type: 'event', id: t.id, topic }), ctx)
         return null
       },
       { description: 'Delivers {topic, data} to every function subscribed to the topic (in memory)' },

@@ -3,7 +3,7 @@
  * with trace ids. Values under secret-looking keys are replaced before anything is written.
  */
 import { ErrorCode, IIIError } from '../../errors.js'
-import type { EngineApi, EngineModule } from '../types.js'
+import type { EngineApi, EngineModule } from '../module.js'
 
 const levels = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
 const secretKey = /authorization|cookie|password|passwd|secret|token|api[-_]?key|credential/i

@@ -11,9 +11,10 @@
  * Triggers fire after the write is stored, without holding up its result; a failing or
  * condition-stopped handler is logged and never undoes the write.
  */
-import type { StoreOptions } from '../../config.js'
+
 import { ErrorCode, IIIError } from '../../errors.js'
-import { RawJson } from '../../protocol.js'
+import { fireTriggers } from '../fire.js'
+import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
 import {
   createAdapter,
   dataField,
@@ -25,7 +26,7 @@ import {
   type WriteResult,
   withFunctionName,
 } from '../store/index.js'
-import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../types.js'
+import type { StateOptions } from './options.js'
 
 /** The one scope state uses inside its adapter. */
 const SCOPE = 'state'
@@ -39,7 +40,7 @@ export class StateModule implements EngineModule {
   /** Active `state` triggers by id. */
   private readonly triggers = new Map<string, TriggerRecord>()
 
-  constructor(private readonly options: StoreOptions) {}
+  constructor(private readonly options: StateOptions) {}
 
   /** The adapter in use; for tests and tools. */
   get store(): KvAdapter | null {
@@ -177,19 +178,7 @@ export class StateModule implements EngineModule {
     }
     if (targets.length === 0) return
     const payload = { event_type, group_id, item_id, old_value, new_value }
-    const data = targets.length > 1 ? new RawJson(JSON.stringify(payload)) : payload
-    for (const t of targets) {
-      engine
-        .invoke(t.function_path, data, {
-          trigger: { type: 'state', id: t.id },
-          traceparent: ctx.traceparent,
-          baggage: ctx.baggage,
-        })
-        .catch((err) => {
-          const level = err?.code === ErrorCode.ConditionFailed ? 'debug' : 'warn'
-          engine.log[level](`state trigger ${t.id} -> ${t.function_path}: ${err?.message ?? err}`)
-        })
-    }
+    fireTriggers(engine, targets, payload, (t) => ({ type: 'state', id: t.id }), ctx)
   }
 
   async stop(): Promise<void> {

@@ -13,9 +13,10 @@
  * subscribers and fires the `stream` triggers whose config matches; `streams:join` triggers may
  * refuse a subscription and `streams:leave` triggers hear when one ends.
  */
-import type { StreamsOptions } from '../../config.js'
+
 import { ErrorCode, IIIError } from '../../errors.js'
-import { RawJson } from '../../protocol.js'
+import { fireTriggers } from '../fire.js'
+import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
 import {
   createAdapter,
   idField,
@@ -28,8 +29,8 @@ import {
   type WriteResult,
   withFunctionName,
 } from '../store/index.js'
-import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../types.js'
 import type { ServerEvent } from './messages.js'
+import type { StreamsOptions } from './options.js'
 import { type ConnectInfo, StreamSocketServer, type Subscription } from './socket.js'
 
 /** How long the auth function and `streams:join` handlers may take before the answer is no. */
@@ -247,19 +248,7 @@ export class StreamsModule implements EngineModule {
     }
     if (targets.length === 0) return
     const payload = { stream_name, group_id, item_id, event }
-    const body = targets.length > 1 ? new RawJson(JSON.stringify(payload)) : payload
-    for (const t of targets) {
-      engine
-        .invoke(t.function_path, body, {
-          trigger: { type: 'stream', id: t.id },
-          traceparent: ctx.traceparent,
-          baggage: ctx.baggage,
-        })
-        .catch((err) => {
-          const level = err?.code === ErrorCode.ConditionFailed ? 'debug' : 'warn'
-          engine.log[level](`stream trigger ${t.id} -> ${t.function_path}: ${err?.message ?? err}`)
-        })
-    }
+    fireTriggers(engine, targets, payload, (t) => ({ type: 'stream', id: t.id }), ctx)
   }
 
   /** Runs the configured auth function; anything but a truthy answer in time is a refusal. */

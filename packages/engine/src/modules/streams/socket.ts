@@ -9,11 +9,9 @@
  * Nothing one client does slows the others: a push is serialized once and handed to each
  * socket without waiting.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import type { Duplex } from 'node:stream'
-import { type WebSocket, WebSocketServer } from 'ws'
-import { listen } from '../../net.js'
+import type { IncomingMessage } from 'node:http'
+import type { WebSocket } from 'ws'
+import { type PeerHandler, WsEndpoint, type WsPeer } from '../../net/ws-endpoint.js'
 import { encodeServerMessage, type JoinData, parseClientMessage, type ServerEvent } from './messages.js'
 
 /** A client's outbound bytes not yet written to the kernel, above which it is dropped. */
@@ -68,15 +66,16 @@ export class Client {
   queued = 0
   /** When the queue last made progress (or started filling); 0 while it is empty. */
   stalledSince = 0
-  badFrames = 0
-  alive = true
   closed = false
+  readonly ws: WebSocket
 
   constructor(
-    readonly ws: WebSocket,
+    readonly peer: WsPeer,
     readonly context: unknown,
     private readonly server: StreamSocketServer,
-  ) {}
+  ) {
+    this.ws = peer.ws
+  }
 
   private readonly written = () => {
     this.queued--
@@ -97,10 +96,8 @@ export class Client {
 }
 
 export class StreamSocketServer {
-  private http: Server | null = null
-  private wss: WebSocketServer | null = null
+  private endpoint: WsEndpoint | null = null
   private timer: NodeJS.Timeout | undefined
-  private heartbeatAt = 0
   readonly clients = new Set<Client>()
   /** Joined subscriptions by `streamName \0 groupId`. */
   private readonly index = new Map<string, Set<Subscription>>()
@@ -111,70 +108,50 @@ export class StreamSocketServer {
   ) {}
 
   async start(): Promise<void> {
-    const http = createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'application/json', connection: 'close' })
-      res.end('{"error":"upgrade_required"}')
+    this.endpoint = new WsEndpoint({
+      name: 'streams',
+      host: this.options.host,
+      port: this.options.port,
+      maxPayload: MAX_CLIENT_FRAME,
+      heartbeatMs: HEARTBEAT_MS,
+      // The budget counts every bad frame of a connection (no reset): the 101st closes it.
+      maxBadFrames: MAX_BAD_FRAMES + 1,
+      upgradeMessage: 'the iii stream socket speaks WebSocket only',
+      admit: (req) => this.hooks.authenticate(connectInfo(req)),
+      connected: (peer, context) => this.connected(peer, context),
     })
-    http.headersTimeout = 10_000
-    http.requestTimeout = 10_000
-    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false })
-    http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head))
-    this.http = http
-    this.wss = wss
-    await listen(http, this.options.port, this.options.host, 'streams')
+    await this.endpoint.start()
     const tick = Math.max(20, Math.min(1000, Math.floor(this.options.slowClientMs / 4)))
     this.timer = setInterval(() => this.sweep(), tick)
     this.timer.unref()
   }
 
   address(): string {
-    const a = this.http?.address() as AddressInfo | null
-    if (!a) return ''
-    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address
-    return `ws://${host}:${a.port}`
+    return this.endpoint?.url() ?? ''
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy())
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const info: ConnectInfo = {
-      headers: { ...req.headers },
-      path: url.pathname,
-      query_params: Object.fromEntries(url.searchParams),
-      addr: req.socket.remoteAddress ?? '',
-    }
-    this.hooks.authenticate(info).then(
-      (auth) => {
-        if (socket.destroyed || !this.wss) return socket.destroy()
-        if (auth === undefined) return refuse(socket, 401, 'Unauthorized')
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, auth.context))
-      },
-      () => refuse(socket, 401, 'Unauthorized'),
-    )
-  }
-
-  private connected(ws: WebSocket, context: unknown): void {
-    const client = new Client(ws, context, this)
+  private connected(peer: WsPeer, context: unknown): PeerHandler {
+    const client = new Client(peer, context, this)
     this.clients.add(client)
-    ws.on('pong', () => {
-      client.alive = true
-    })
-    ws.on('message', (raw, isBinary) => {
-      if (isBinary) return this.badFrame(client, 'binary frames are not accepted')
-      const msg = parseClientMessage(raw.toString())
-      if ('error' in msg) return this.badFrame(client, msg.error)
-      if (msg.type === 'join') void this.join(client, msg.data)
-      else this.leave(client, msg.data.subscriptionId)
-    })
-    ws.on('error', () => ws.terminate())
-    ws.on('close', () => this.disconnected(client))
+    return {
+      message: (raw, isBinary) => {
+        if (isBinary) return this.badFrame(client, 'binary frames are not accepted')
+        const msg = parseClientMessage(raw.toString())
+        if ('error' in msg) return this.badFrame(client, msg.error)
+        if (msg.type === 'join') void this.join(client, msg.data)
+        else this.leave(client, msg.data.subscriptionId)
+      },
+      close: () => this.disconnected(client),
+      error: () => client.ws.terminate(),
+      missed: () => this.drop(client, 'no answer to the heartbeat ping'),
+    }
   }
 
   private badFrame(client: Client, message: string): void {
     client.send(
       JSON.stringify({ timestamp: Date.now(), event: { type: 'error', data: { code: 'invalid_message', message } } }),
     )
-    if (++client.badFrames > MAX_BAD_FRAMES) client.ws.close(1008, 'too many bad frames')
+    client.peer.badFrame()
   }
 
   private async join(client: Client, data: JoinData): Promise<void> {
@@ -269,51 +246,34 @@ export class StreamSocketServer {
     }
   }
 
-  /** Drops stalled clients; pings on the heartbeat and drops the ones that did not answer. */
+  /** Drops clients whose outbound queue made no progress for `slowClientMs`. */
   private sweep(): void {
     const now = Date.now()
-    const heartbeat = now - this.heartbeatAt >= HEARTBEAT_MS
-    if (heartbeat) this.heartbeatAt = now
     for (const client of [...this.clients]) {
       if (client.queued > 0 && now - client.stalledSince > this.options.slowClientMs) {
         this.drop(client, `no write progress for ${now - client.stalledSince} ms with ${client.queued} messages queued`)
-      } else if (heartbeat) {
-        if (!client.alive) this.drop(client, 'no answer to the heartbeat ping')
-        else {
-          client.alive = false
-          client.ws.ping()
-        }
       }
     }
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer)
-    const http = this.http
-    this.http = null
-    for (const client of [...this.clients]) {
-      const ws = client.ws
-      ws.close(1001, 'engine stopping')
-      setTimeout(() => ws.terminate(), 1000).unref()
-      this.disconnected(client)
-    }
-    const wss = this.wss
-    this.wss = null
-    wss?.close()
-    if (http) {
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve())
-        http.closeAllConnections()
-      })
-    }
+    const endpoint = this.endpoint
+    this.endpoint = null
+    for (const client of [...this.clients]) this.disconnected(client)
+    await endpoint?.stop('engine stopping')
   }
 }
 
 const indexKey = (streamName: string, groupId: string) => `${streamName}\u0000${groupId}`
 
-function refuse(socket: Duplex, status: number, text: string): void {
-  if (socket.destroyed) return
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 24\r\n\r\n{"error":"unauthorized"}`,
-  )
+/** What the auth function is told about a connection, from its upgrade request. */
+function connectInfo(req: IncomingMessage): ConnectInfo {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  return {
+    headers: { ...req.headers },
+    path: url.pathname,
+    query_params: Object.fromEntries(url.searchParams),
+    addr: req.socket.remoteAddress ?? '',
+  }
 }

@@ -3,17 +3,17 @@
  * its worker, to which the engine forwards `registertrigger` and `unregistertrigger`. A
  * trigger whose type is not there yet waits and is activated when the type appears.
  */
-import { ErrorCode, IIIError, toWireError } from './errors.js'
-import type { Logger } from './log.js'
-import type { TriggerRecord, TriggerTypeHandler } from './modules/types.js'
-import type { JsonObject } from './protocol.js'
-import type { Worker } from './worker.js'
+import { ErrorCode, IIIError, toWireError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { TriggerRecord, TriggerTypeHandler } from '../modules/module.js'
+import type { JsonObject, WireError } from '../protocol.js'
+import type { WorkerRecord } from './worker.js'
 
 interface TriggerTypeEntry {
   id: string
   description?: string
   handler?: TriggerTypeHandler
-  owner?: Worker
+  owner?: WorkerRecord
 }
 
 interface TriggerEntry {
@@ -27,7 +27,7 @@ export class TriggerRegistry {
   private readonly types = new Map<string, TriggerTypeEntry>()
 
   constructor(
-    private readonly workers: Map<string, Worker>,
+    private readonly workers: Map<string, WorkerRecord>,
     private readonly log: Logger,
   ) {}
 
@@ -37,7 +37,7 @@ export class TriggerRegistry {
     void this.activatePending(id)
   }
 
-  addWorkerType(worker: Worker, id: string, description?: string): void {
+  addWorkerType(worker: WorkerRecord, id: string, description?: string): void {
     const existing = this.types.get(id)
     if (existing !== undefined && existing.owner !== worker) {
       throw new IIIError(
@@ -52,7 +52,7 @@ export class TriggerRegistry {
     void this.activatePending(id)
   }
 
-  removeWorkerType(worker: Worker, id: string): void {
+  removeWorkerType(worker: WorkerRecord, id: string): void {
     const entry = this.types.get(id)
     worker.triggerTypes.delete(id)
     if (entry?.owner !== worker) return
@@ -112,8 +112,7 @@ export class TriggerRegistry {
       await type.handler.register(entry.record)
     } else if (type.owner !== undefined) {
       entry.status = 'forwarded'
-      const { id, trigger_type, function_path, config } = entry.record
-      type.owner.send(JSON.stringify({ type: 'registertrigger', id, trigger_type, function_path, config }))
+      type.owner.link.registerTrigger(entry.record)
     }
   }
 
@@ -129,7 +128,7 @@ export class TriggerRegistry {
         this.log.error(`trigger type ${type.id} failed to unregister ${id}`, { error: String(err) })
       }
     } else if (entry.status === 'forwarded' && type?.owner !== undefined) {
-      type.owner.send(JSON.stringify({ type: 'unregistertrigger', id, trigger_type: entry.record.trigger_type }))
+      type.owner.link.unregisterTrigger(id, entry.record.trigger_type)
     }
   }
 
@@ -143,7 +142,7 @@ export class TriggerRegistry {
   }
 
   /** The owner of a worker trigger type accepted or refused a forwarded trigger. */
-  registrationResult(worker: Worker, id: string, error: { code: string; message: string } | undefined): void {
+  registrationResult(worker: WorkerRecord, id: string, error: { code: string; message: string } | undefined): void {
     const entry = this.triggers.get(id)
     if (entry === undefined || this.types.get(entry.record.trigger_type)?.owner !== worker) return
     if (error === undefined) return
@@ -154,9 +153,9 @@ export class TriggerRegistry {
     })
   }
 
-  private reportTriggerError(record: TriggerRecord, error: { code: string; message: string }): void {
+  private reportTriggerError(record: TriggerRecord, error: WireError): void {
     const owner = record.owner === null ? undefined : this.workers.get(record.owner)
-    if (owner !== undefined) owner.send(JSON.stringify({ type: 'error', ...error, ref: record.id }))
+    if (owner !== undefined) owner.link.reportError(error, record.id)
     else this.log.warn(error.message)
   }
 

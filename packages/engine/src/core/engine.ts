@@ -1,12 +1,12 @@
 /**
- * The engine core: functions, triggers, trigger types, conditions and calls. It knows workers
- * only as {@link Worker} objects that `bridge.ts` hands it; modules reach it through
- * {@link EngineApi}.
+ * The engine core: functions, triggers, trigger types, conditions and calls. It knows a worker
+ * as a {@link WorkerRecord} it owns plus the {@link WorkerLink} the bridge hands it, and never
+ * encodes a frame; modules reach it through {@link EngineApi}.
  */
 import { mkdirSync } from 'node:fs'
-import type { EngineOptions } from './config.js'
-import { ErrorCode, IIIError, type WireError } from './errors.js'
-import { createLogger, type Logger } from './log.js'
+import type { EngineOptions } from '../config.js'
+import { ErrorCode, IIIError, type WireError } from '../errors.js'
+import { createLogger, type Logger } from '../log.js'
 import type {
   CallContext,
   EngineApi,
@@ -16,16 +16,17 @@ import type {
   InvokeOptions,
   TriggerRecord,
   TriggerTypeHandler,
-} from './modules/types.js'
-import { encodeInvoke, type JsonObject, RawJson, type TriggerMeta } from './protocol.js'
+} from '../modules/module.js'
+import { type JsonObject, RawJson, type TriggerMeta } from '../protocol.js'
+import type { WorkerLink } from './link.js'
 import { TriggerRegistry } from './triggers.js'
-import type { Worker } from './worker.js'
+import { type WorkerInfo, WorkerRecord } from './worker.js'
 
 interface FunctionEntry {
   path: string
   info: FunctionInfo
   internal?: InternalHandler
-  workers: Worker[]
+  workers: WorkerRecord[]
   /** Round-robin cursor over `workers`. */
   next: number
 }
@@ -36,7 +37,7 @@ interface ConditionEntry {
 }
 
 interface PendingCall {
-  worker: Worker
+  worker: WorkerRecord
   path: string
   resolve: (value: unknown) => void
   reject: (err: IIIError) => void
@@ -50,7 +51,7 @@ export class Engine implements EngineApi {
   private readonly functions = new Map<string, FunctionEntry>()
   private readonly conditions = new Map<string, ConditionEntry[]>()
   private readonly pending = new Map<string, PendingCall>()
-  readonly workers = new Map<string, Worker>()
+  readonly workers = new Map<string, WorkerRecord>()
   private readonly functionListeners: Array<() => void> = []
   private functionsChangedTimer: NodeJS.Timeout | undefined
   private nextInvocation = 1
@@ -122,7 +123,7 @@ export class Engine implements EngineApi {
     this.functionsChanged()
   }
 
-  addWorkerFunction(worker: Worker, path: string, info: FunctionInfo): void {
+  addWorkerFunction(worker: WorkerRecord, path: string, info: FunctionInfo): void {
     let entry = this.functions.get(path)
     if (entry?.internal) {
       throw new IIIError(ErrorCode.InvalidMessage, `${path} is a built-in function and cannot be registered`)
@@ -138,7 +139,7 @@ export class Engine implements EngineApi {
     this.functionsChanged()
   }
 
-  removeWorkerFunction(worker: Worker, path: string): void {
+  removeWorkerFunction(worker: WorkerRecord, path: string): void {
     const entry = this.functions.get(path)
     worker.functions.delete(path)
     if (entry === undefined || entry.internal) return
@@ -215,7 +216,7 @@ export class Engine implements EngineApi {
     return handler(data instanceof RawJson ? data.parse() : data, ctx)
   }
 
-  private callWorker(worker: Worker, path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
+  private callWorker(worker: WorkerRecord, path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
     const id = String(this.nextInvocation++)
     const timeoutMs = Math.min(opts.timeoutMs ?? this.options.bridge.invocationTimeoutMs, MAX_TIMER_MS)
     return new Promise((resolve, reject) => {
@@ -227,12 +228,12 @@ export class Engine implements EngineApi {
       }, timeoutMs)
       this.pending.set(id, { worker, path, resolve, reject, timer })
       worker.running.add(id)
-      worker.send(encodeInvoke(id, path, data, opts.trigger, opts.traceparent, opts.baggage))
+      worker.link.invoke(id, path, data, opts)
     })
   }
 
   /** Settles a call with a worker's `invocationresult`; results for unknown or foreign calls are dropped. */
-  settle(worker: Worker, id: string, result: unknown, error: WireError | undefined): void {
+  settle(worker: WorkerRecord, id: string, result: unknown, error: WireError | undefined): void {
     const call = this.pending.get(id)
     if (call === undefined || call.worker !== worker) return
     this.pending.delete(id)
@@ -270,16 +271,26 @@ export class Engine implements EngineApi {
 
   // ---- workers ---------------------------------------------------------------------------
 
-  addWorker(create: (id: string) => Worker): Worker {
-    const worker = create(`w-${this.nextWorker++}`)
+  /** Takes in a newly connected worker; the record is the core's, the link the bridge's. */
+  addWorker(link: WorkerLink): WorkerRecord {
+    const worker = new WorkerRecord(`w-${this.nextWorker++}`, link)
     this.workers.set(worker.id, worker)
     return worker
   }
 
+  /** Records what a worker says about itself (`engine.workers.register`). */
+  setWorkerInfo(worker: WorkerRecord, info: WorkerInfo): void {
+    Object.assign(worker.info, info)
+  }
+
+  /** Records a service a worker announced (`registerservice`). */
+  addService(worker: WorkerRecord, id: string, service: Record<string, unknown>): void {
+    worker.services.set(id, service)
+  }
+
   /** Removes everything a worker registered and fails the calls running on it. */
-  removeWorker(worker: Worker): void {
+  removeWorker(worker: WorkerRecord): void {
     if (!this.workers.delete(worker.id)) return
-    worker.closed = true
     for (const id of worker.running) {
       const call = this.pending.get(id)
       if (call === undefined) continue

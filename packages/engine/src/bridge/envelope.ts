@@ -2,7 +2,7 @@
  * Reading a large frame's envelope without parsing its payload: `data` and `result` are kept
  * as JSON text ({@link RawJson}) after a structural check, everything else is parsed.
  */
-import { RawJson } from './raw-json.js'
+import { RawJson } from '../raw-json.js'
 
 type JsonObject = Record<string, unknown>
 

@@ -1,0 +1,92 @@
+/**
+ * The contract between the engine core and its modules. HTTP, events, cron, state, streams and
+ * logging are modules: each registers its functions and trigger types through
+ * {@link EngineApi}, the same operations a worker performs over the bridge.
+ *
+ * A module lives in `modules/<name>/`: `module.ts` implements {@link EngineModule}, and
+ * `options.ts` (when it takes options) exports the zod schema of its `modules.<name>` config
+ * entry, which `config.ts` validates at start-up (unknown keys and bad values stop the engine
+ * with one sentence naming the key). `modules/index.ts` decides which modules run.
+ */
+import { z } from 'zod'
+import type { EngineOptions } from '../config.js'
+import type { CallMeta } from '../core/link.js'
+import type { Logger } from '../log.js'
+import type { JsonObject, RawJson, TriggerMeta } from '../protocol.js'
+
+/** The options schema of a module that takes none: its entry is `{}` (or `false`, to switch it off). */
+export const noOptions = z.object({}).strict()
+
+/** A registered trigger as modules see it. */
+export interface TriggerRecord {
+  id: string
+  trigger_type: string
+  function_path: string
+  config: JsonObject
+  /** The worker that registered it, or null for triggers the engine made itself. */
+  owner: string | null
+}
+
+/** What a module implements to own a trigger type. */
+export interface TriggerTypeHandler {
+  /** Called when a trigger of this type is registered; throw an `IIIError` to refuse it. */
+  register(trigger: TriggerRecord): void | Promise<void>
+  /** Called when it goes away (unregistered, or its worker left). Must not throw. */
+  unregister(trigger: TriggerRecord): void | Promise<void>
+}
+
+/** Per-call facts a built-in function receives. */
+export interface CallContext {
+  trigger?: TriggerMeta
+  traceparent?: string
+  baggage?: string
+  /** The id of the worker that made the call, when a worker made it. */
+  workerId?: string
+}
+
+/** A function implemented inside the engine. Throw an `IIIError` for a coded error. */
+export type InternalHandler = (data: any, ctx: CallContext) => unknown
+
+export interface FunctionInfo {
+  description?: string
+  metadata?: JsonObject
+  request_format?: unknown
+  response_format?: unknown
+}
+
+export interface InvokeOptions extends CallMeta {
+  /** Set when a trigger caused the call: the function's conditions run first. */
+  trigger?: TriggerMeta
+  /** Overrides the engine's default invocation timeout for this call. */
+  timeoutMs?: number
+  workerId?: string
+  /** Resolve with a large result as {@link RawJson} text instead of parsing it (for forwarding). */
+  raw?: boolean
+}
+
+export interface EngineApi {
+  readonly options: EngineOptions
+  readonly log: Logger
+  registerFunction(path: string, handler: InternalHandler, info?: FunctionInfo): void
+  registerTriggerType(id: string, handler: TriggerTypeHandler, description?: string): void
+  /**
+   * Calls a function wherever it lives. With `opts.trigger` the function's conditions run
+   * first and a `false` rejects with `condition_failed`. Rejects with an `IIIError`.
+   */
+  invoke(path: string, data: unknown, opts?: InvokeOptions): Promise<unknown>
+  /** Triggers of a type, for modules that fire them (events, cron). */
+  triggersOfType(type: string): Iterable<TriggerRecord>
+  /** Called (coalesced) after the set of registered functions changed. */
+  onFunctionsChanged(listener: () => void): void
+  functionsList(): Array<{ function_path: string; description?: string; metadata?: JsonObject; workers: number }>
+}
+
+/** A part of the engine that can be switched on or off in the config. */
+export interface EngineModule {
+  readonly name: string
+  start(engine: EngineApi): Promise<void>
+  /** Releases sockets, timers and files. Safe to call twice. */
+  stop(): Promise<void>
+  /** The addresses the module listens on, printed when the engine is ready. */
+  addresses?(): Record<string, string>
+}

@@ -1,0 +1,202 @@
+/**
+ * One WebSocket endpoint: an HTTP server that only upgrades (plain requests get a JSON 426),
+ * a `WebSocketServer`, a heartbeat that terminates peers which stop answering pings, and a
+ * bad-frame budget per connection. The worker bridge and the stream socket each run one, so
+ * both edges share the same timeouts and the same way of closing abusive sockets.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { type RawData, type WebSocket, WebSocketServer } from 'ws'
+import { hostForUrl, listen } from './listen.js'
+
+/** How long a client may take to send its request headers (and the whole request). */
+const HEADER_TIMEOUT_MS = 10_000
+/** How long `stop` waits for peers to finish the closing handshake before terminating them. */
+const CLOSE_GRACE_MS = 1000
+
+/** What the endpoint's owner does with one connection. */
+export interface PeerHandler {
+  /** A frame arrived (the peer is marked alive first). */
+  message(data: RawData, isBinary: boolean): void
+  /** The connection is gone, for whatever reason; called once. */
+  close(): void
+  /** A socket error; the connection closes after it. */
+  error?(err: Error): void
+  /** The heartbeat found the peer silent; it has been terminated (`close` follows). */
+  missed?(): void
+}
+
+export interface WsEndpointOptions {
+  /** The endpoint's name in listen errors: "port 3112 (streams) is already in use". */
+  name: string
+  host: string
+  port: number
+  /** Largest frame accepted; a bigger one closes the socket with 1009. */
+  maxPayload: number
+  /** Pings every this often; a peer that did not answer the previous ping is terminated. */
+  heartbeatMs: number
+  /** Bad frames in a row (see {@link WsPeer.badFrame}) after which the socket is closed with 1008. */
+  maxBadFrames: number
+  /** What a plain HTTP request is told, in the 426 answer's `message`. */
+  upgradeMessage: string
+  /**
+   * Decides on an upgrade before it completes: resolve `{context}` to accept (the context is
+   * handed to {@link connected}), `undefined` to refuse with 401. Without it every upgrade
+   * is accepted.
+   */
+  admit?(req: IncomingMessage): Promise<{ context: unknown } | undefined>
+  /** A connection is open: return what handles its frames. */
+  connected(peer: WsPeer, context: unknown, req: IncomingMessage): PeerHandler
+}
+
+/** One open connection of an endpoint. */
+export class WsPeer {
+  /** Answered (a pong or any frame) since the last ping. */
+  alive = true
+  private bad = 0
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly maxBadFrames: number,
+  ) {}
+
+  /**
+   * Counts one bad frame. The `maxBadFrames`-th without a {@link goodFrame} in between closes
+   * the socket with 1008 and returns true.
+   */
+  badFrame(): boolean {
+    if (++this.bad < this.maxBadFrames) return false
+    this.ws.close(1008, 'too many bad frames')
+    return true
+  }
+
+  /** A frame was fine: the bad-frame count starts again. */
+  goodFrame(): void {
+    this.bad = 0
+  }
+}
+
+export class WsEndpoint {
+  private http: Server | null = null
+  private wss: WebSocketServer | null = null
+  private heartbeat: NodeJS.Timeout | undefined
+  private readonly peers = new Map<WsPeer, PeerHandler>()
+  private address = ''
+
+  constructor(private readonly options: WsEndpointOptions) {}
+
+  /** Listens; resolves with the endpoint's URL (`ws://host:port`, the real port). */
+  async start(): Promise<string> {
+    const o = this.options
+    const http = createServer({
+      headersTimeout: HEADER_TIMEOUT_MS,
+      requestTimeout: HEADER_TIMEOUT_MS,
+      connectionsCheckingInterval: 1000,
+    })
+    const body = JSON.stringify({ error: 'upgrade_required', message: o.upgradeMessage })
+    http.on('request', (_req, res) => {
+      res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket', connection: 'close' })
+      res.end(body)
+    })
+    const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false })
+    http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head))
+    this.http = http
+    this.wss = wss
+    const addr = await listen(http, o.port, o.host, o.name)
+    this.address = `ws://${hostForUrl(o.host)}:${addr.port}`
+    this.heartbeat = setInterval(() => this.beat(), o.heartbeatMs)
+    this.heartbeat.unref()
+    return this.address
+  }
+
+  /** `ws://host:port`, or '' before {@link start}. */
+  url(): string {
+    return this.address
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy())
+    const admit = this.options.admit
+    if (admit === undefined) return this.complete(req, socket, head, undefined)
+    admit(req).then(
+      (auth) => {
+        if (auth === undefined) return refuse(socket)
+        this.complete(req, socket, head, auth.context)
+      },
+      () => refuse(socket),
+    )
+  }
+
+  private complete(req: IncomingMessage, socket: Duplex, head: Buffer, context: unknown): void {
+    const wss = this.wss
+    if (socket.destroyed || wss === null) return void socket.destroy()
+    wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, context, req))
+  }
+
+  private accept(ws: WebSocket, context: unknown, req: IncomingMessage): void {
+    const peer = new WsPeer(ws, this.options.maxBadFrames)
+    const handler = this.options.connected(peer, context, req)
+    this.peers.set(peer, handler)
+    ws.on('pong', () => {
+      peer.alive = true
+    })
+    ws.on('message', (data, isBinary) => {
+      peer.alive = true
+      handler.message(data, isBinary)
+    })
+    ws.on('close', () => {
+      this.peers.delete(peer)
+      handler.close()
+    })
+    ws.on('error', (err) => handler.error?.(err))
+  }
+
+  private beat(): void {
+    for (const [peer, handler] of this.peers) {
+      if (!peer.alive) {
+        this.peers.delete(peer)
+        peer.ws.terminate()
+        handler.missed?.()
+        continue
+      }
+      peer.alive = false
+      peer.ws.ping()
+    }
+  }
+
+  /**
+   * Closes every connection with 1001 and `reason`, terminates the ones still open after a
+   * short grace, and stops listening. Safe to call twice.
+   */
+  async stop(reason: string): Promise<void> {
+    clearInterval(this.heartbeat)
+    const wss = this.wss
+    const http = this.http
+    this.wss = null
+    this.http = null
+    if (wss === null || http === null) return
+    for (const ws of wss.clients) ws.close(1001, reason)
+    if (wss.clients.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_GRACE_MS)
+        timer.unref()
+        wss.close(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    } else wss.close()
+    for (const ws of wss.clients) ws.terminate()
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve())
+      http.closeAllConnections()
+    })
+  }
+}
+
+function refuse(socket: Duplex): void {
+  if (socket.destroyed) return
+  socket.end(
+    'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 24\r\n\r\n{"error":"unauthorized"}',
+  )
+}
