@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { DEFAULT_BACKOFF } from '../src/modules/event/policy.ts'
-import type { EventQueue, RetryPolicy } from '../src/modules/event/queue.ts'
+import type { EventQueue, RetryPolicy, SubscriptionKey } from '../src/modules/event/queue.ts'
 import { SqliteEventQueue } from '../src/modules/event/queue-sqlite.ts'
 
 const tmp = mkdtempSync(join(tmpdir(), 'iii-queue-'))
@@ -44,6 +44,11 @@ const DAY = 86_400_000
 const err = { code: 'invocation_failed', message: 'boom' }
 const sweepOpts = { subscription_ttl_ms: 1000, dead_letter_retention_ms: 5000 }
 
+/** Claims for one subscription. */
+async function claim1(q: EventQueue, key: SubscriptionKey, limit: number, now: number, leaseUntil: number) {
+  return (await q.claim([{ key, limit, leaseUntil }], now))[0].deliveries
+}
+
 for (const impl of implementations) {
   describe(`EventQueue contract: ${impl.name}`, () => {
     const open = (t: { after(fn: () => unknown): void }) => {
@@ -70,14 +75,14 @@ for (const impl of implementations) {
       await q.subscribe(B, policy(), T0)
       const [r] = await q.enqueue([{ topic: 't', data: '{"x":"ü"}', traceparent: 'tp' }], T0, DAY)
       assert.equal(r.deliveries, 2)
-      const [d] = await q.claim(A, 10, T0, T0 + 100)
+      const [d] = await claim1(q, A, 10, T0, T0 + 100)
       assert.equal(d.event_id, r.event_id)
       assert.equal(d.data, '{"x":"ü"}')
       assert.equal(d.attempt, 1)
       assert.equal(d.function_path, 'a')
       assert.equal(d.traceparent, 'tp')
       assert.equal(d.first_attempt_ms, T0)
-      assert.deepEqual(await q.claim(A, 10, T0, T0 + 100), [], 'an in-flight delivery is not claimed twice')
+      assert.deepEqual(await claim1(q, A, 10, T0, T0 + 100), [], 'an in-flight delivery is not claimed twice')
       await q.ack([d.id])
       await q.ack([d.id])
       const stats = await q.stats(T0)
@@ -95,16 +100,46 @@ for (const impl of implementations) {
         T0,
         DAY,
       )
-      const first = await q.claim(A, 3, T0, T0 + 100)
+      const first = await claim1(q, A, 3, T0, T0 + 100)
       assert.deepEqual(
         first.map((d) => d.data),
         ['0', '1', '2'],
       )
-      const rest = await q.claim(A, 3, T0, T0 + 100)
+      const rest = await claim1(q, A, 3, T0, T0 + 100)
       assert.deepEqual(
         rest.map((d) => d.data),
         ['3', '4'],
       )
+    })
+
+    test('one claim serves several subscriptions and says when the next delivery is due', async (t) => {
+      const { q } = open(t)
+      await q.subscribe(A, policy(), T0)
+      await q.subscribe(B, policy(), T0)
+      await q.enqueue(
+        [
+          { topic: 't', data: '1' },
+          { topic: 't', data: '2', delay_ms: 300 },
+        ],
+        T0,
+        DAY,
+      )
+      const [a, b, none] = await q.claim(
+        [
+          { key: A, limit: 5, leaseUntil: T0 + 100 },
+          { key: B, limit: 1, leaseUntil: T0 + 100 },
+          { key: { topic: 't', function_path: 'unknown' }, limit: 5, leaseUntil: T0 + 100 },
+        ],
+        T0,
+      )
+      assert.deepEqual(
+        a.deliveries.map((d) => d.data),
+        ['1'],
+      )
+      assert.equal(a.next_due, T0 + 300, 'fewer than the limit: when the next one is due')
+      assert.equal(b.deliveries.length, 1)
+      assert.equal(b.next_due, null, 'the limit was reached')
+      assert.deepEqual(none, { deliveries: [], next_due: null })
     })
 
     test('an idempotency key dedups within its TTL, per topic, also inside one batch', async (t) => {
@@ -128,7 +163,7 @@ for (const impl of implementations) {
       const [expired] = await q.enqueue([{ topic: 't', data: '5', idempotency_key: 'k' }], T0 + 1000, 1000)
       assert.equal(expired.duplicate, false)
       assert.notEqual(expired.event_id, a.event_id)
-      const claimed = await q.claim(A, 10, T0 + 1000, T0 + 2000)
+      const claimed = await claim1(q, A, 10, T0 + 1000, T0 + 2000)
       assert.deepEqual(
         claimed.map((d) => d.data),
         ['1', '5'],
@@ -139,10 +174,10 @@ for (const impl of implementations) {
       const { q } = open(t)
       await q.subscribe(A, policy(), T0)
       await q.enqueue([{ topic: 't', data: '1', delay_ms: 500 }], T0, DAY)
-      assert.deepEqual(await q.claim(A, 10, T0 + 499, T0 + 1000), [])
+      assert.deepEqual(await claim1(q, A, 10, T0 + 499, T0 + 1000), [])
       assert.equal(await q.nextDue(A, T0), T0 + 500)
       assert.equal((await q.stats(T0))[0].delayed, 1)
-      assert.equal((await q.claim(A, 10, T0 + 500, T0 + 1000)).length, 1)
+      assert.equal((await claim1(q, A, 10, T0 + 500, T0 + 1000)).length, 1)
       assert.equal(await q.nextDue(A, T0 + 500), null)
     })
 
@@ -150,16 +185,16 @@ for (const impl of implementations) {
       const { q } = open(t)
       await q.subscribe(A, policy(), T0)
       await q.enqueue([{ topic: 't', data: '1' }], T0, DAY)
-      const [d1] = await q.claim(A, 1, T0, T0 + 100)
+      const [d1] = await claim1(q, A, 1, T0, T0 + 100)
       await q.retry({ id: d1.id, attempt: 1 }, T0 + 50, err, true)
-      assert.deepEqual(await q.claim(A, 1, T0 + 49, T0 + 100), [])
-      const [d2] = await q.claim(A, 1, T0 + 50, T0 + 150)
+      assert.deepEqual(await claim1(q, A, 1, T0 + 49, T0 + 100), [])
+      const [d2] = await claim1(q, A, 1, T0 + 50, T0 + 150)
       assert.equal(d2.attempt, 2)
       assert.equal(d2.first_attempt_ms, T0, 'the first attempt time is kept')
       await q.retry({ id: d2.id, attempt: 1 }, T0, err, true) // stale: attempt 1 is over
       assert.equal((await q.stats(T0 + 60))[0].in_flight, 1)
       await q.retry({ id: d2.id, attempt: 2 }, T0 + 60, null, false)
-      const [d3] = await q.claim(A, 1, T0 + 60, T0 + 200)
+      const [d3] = await claim1(q, A, 1, T0 + 60, T0 + 200)
       assert.equal(d3.attempt, 2, 'an uncounted claim is given back')
     })
 
@@ -177,7 +212,7 @@ for (const impl of implementations) {
         DAY,
       )
       for (const key of [A, { topic: 'u', function_path: 'a' }]) {
-        for (const d of await q.claim(key, 10, T0, T0 + 100)) {
+        for (const d of await claim1(q, key, 10, T0, T0 + 100)) {
           await q.deadLetter({ id: d.id, attempt: 1 }, err, T0 + 10)
         }
       }
@@ -199,7 +234,7 @@ for (const impl of implementations) {
       assert.equal((await q.listDeadLetters({ topic: 'u' }, 10)).items.length, 1)
       assert.equal(await q.redrive({ id: first.id }, T0 + 20), 1)
       assert.equal(await q.redrive({ id: first.id }, T0 + 20), 0, 'a redriven letter is no longer dead')
-      const [again] = await q.claim(A, 10, T0 + 20, T0 + 100)
+      const [again] = await claim1(q, A, 10, T0 + 20, T0 + 100)
       assert.equal(again.data, '"one"')
       assert.equal(again.attempt, 1, 'a redriven delivery starts a fresh attempt count')
       assert.equal(await q.discard({ topic: 'u' }), 1)
@@ -219,7 +254,7 @@ for (const impl of implementations) {
         T0,
         DAY,
       )
-      const heads = await q.claim(A, 10, T0, T0 + 100)
+      const heads = await claim1(q, A, 10, T0, T0 + 100)
       assert.deepEqual(
         heads.map((d) => d.data),
         ['"a1"', '"b1"', '"x"'],
@@ -228,16 +263,16 @@ for (const impl of implementations) {
       const [a1, b1] = heads
       await q.retry({ id: a1.id, attempt: 1 }, T0 + 1000, err, true)
       await q.ack([b1.id])
-      const next = await q.claim(A, 10, T0 + 10, T0 + 100)
+      const next = await claim1(q, A, 10, T0 + 10, T0 + 100)
       assert.deepEqual(
         next.map((d) => d.data),
         ['"b2"'],
         'a2 waits behind a1',
       )
-      const [a1again] = await q.claim(A, 10, T0 + 1000, T0 + 1100)
+      const [a1again] = await claim1(q, A, 10, T0 + 1000, T0 + 1100)
       assert.equal(a1again.data, '"a1"')
       await q.deadLetter({ id: a1again.id, attempt: 2 }, err, T0 + 1000)
-      const [a2] = await q.claim(A, 10, T0 + 1000, T0 + 1100)
+      const [a2] = await claim1(q, A, 10, T0 + 1000, T0 + 1100)
       assert.equal(a2.data, '"a2"', 'a dead head releases its group')
     })
 
@@ -245,13 +280,13 @@ for (const impl of implementations) {
       const { q } = open(t)
       await q.subscribe(A, policy({ fifo: true }), T0)
       await q.enqueue([{ topic: 't', data: '1', message_group_id: 'g' }], T0, DAY)
-      const [d1] = await q.claim(A, 10, T0, T0 + 100)
+      const [d1] = await claim1(q, A, 10, T0, T0 + 100)
       await q.deadLetter({ id: d1.id, attempt: 1 }, err, T0)
       await q.enqueue([{ topic: 't', data: '2', message_group_id: 'g' }], T0, DAY)
       await q.redrive({ topic: 't' }, T0)
       const order: string[] = []
       for (let i = 0; i < 2; i++) {
-        const [d] = await q.claim(A, 10, T0, T0 + 100)
+        const [d] = await claim1(q, A, 10, T0, T0 + 100)
         order.push(d.data)
         await q.ack([d.id])
       }
@@ -263,10 +298,10 @@ for (const impl of implementations) {
       await q.subscribe(A, policy(), T0)
       await q.subscribe(B, policy(), T0)
       await q.enqueue([{ topic: 't', data: '1' }], T0, DAY)
-      const [d] = await q.claim(A, 1, T0, T0 + 100)
+      const [d] = await claim1(q, A, 1, T0, T0 + 100)
       assert.equal((await q.sweep(T0 + 99, sweepOpts)).unleased, 0)
       assert.equal((await q.sweep(T0 + 100, sweepOpts)).unleased, 1)
-      const [again] = await q.claim(A, 1, T0 + 100, T0 + 200)
+      const [again] = await claim1(q, A, 1, T0 + 100, T0 + 200)
       assert.equal(again.id, d.id)
       assert.equal(again.attempt, 2)
 
@@ -306,7 +341,7 @@ for (const impl of implementations) {
         T0,
         DAY,
       )
-      const claimed = await q.claim(A, 10, T0, T0 + 60_000)
+      const claimed = await claim1(q, A, 10, T0, T0 + 60_000)
       assert.deepEqual(
         claimed.map((d) => d.data),
         ['"inflight"', '"dead"', '"x"'],
@@ -320,7 +355,7 @@ for (const impl of implementations) {
       assert.deepEqual(await r.stats(T0 + 1), [
         { topic: 't', function_path: 'a', pending: 2, in_flight: 0, delayed: 1, dead: 1 },
       ])
-      const [d] = await r.claim(A, 10, T0 + 1, T0 + 100)
+      const [d] = await claim1(r, A, 10, T0 + 1, T0 + 100)
       assert.equal(d.data, '"inflight"')
       assert.equal(d.attempt, 2, 'the interrupted attempt stays counted')
       assert.equal((await r.enqueue([{ topic: 't', data: '0', idempotency_key: 'k' }], T0 + 1, DAY))[0].duplicate, true)

@@ -43,9 +43,6 @@ interface Sub {
   triggers: TriggerRecord[]
   policy: RetryPolicy
   inFlight: number
-  scheduled: boolean
-  draining: boolean
-  again: boolean
   /** No worker serves the function: wait for the function list to change. */
   waiting: boolean
   timer?: NodeJS.Timeout
@@ -61,6 +58,10 @@ export class Dispatcher {
   private readonly acks: GroupCommit<string, void>
   private sweeper?: NodeJS.Timeout
   private stopped = false
+  /** Subscriptions that may have due work, claimed together on the next turn. */
+  private readonly dirty = new Set<Sub>()
+  private flushScheduled = false
+  private claiming = false
 
   constructor(
     private readonly engine: EngineApi,
@@ -105,9 +106,6 @@ export class Dispatcher {
         triggers: [],
         policy,
         inFlight: 0,
-        scheduled: false,
-        draining: false,
-        again: false,
         waiting: false,
         timerAt: Number.POSITIVE_INFINITY,
       }
@@ -151,44 +149,50 @@ export class Dispatcher {
     for (const sub of this.subs.values()) clearTimeout(sub.timer)
   }
 
+  /** Marks a subscription as having work; one claim per event-loop turn serves them all. */
   private pump(sub: Sub): void {
-    if (sub.scheduled || this.stopped) return
-    sub.scheduled = true
+    if (this.stopped) return
+    this.dirty.add(sub)
+    if (this.flushScheduled || this.claiming) return
+    this.flushScheduled = true
     setImmediate(() => {
-      sub.scheduled = false
-      void this.drain(sub)
+      this.flushScheduled = false
+      void this.claimDue()
     })
   }
 
-  private async drain(sub: Sub): Promise<void> {
-    if (this.stopped || sub.triggers.length === 0 || sub.waiting) return
-    if (sub.draining) {
-      sub.again = true
-      return
-    }
-    const room = sub.policy.concurrency - sub.inFlight
-    if (room <= 0) return
-    sub.draining = true
+  private async claimDue(): Promise<void> {
+    const subs = [...this.dirty].filter((s) => s.triggers.length > 0 && !s.waiting && s.inFlight < s.policy.concurrency)
+    this.dirty.clear()
+    if (this.stopped || subs.length === 0) return
+    this.claiming = true
     try {
       const now = Date.now()
-      const claimed = await this.queue.claim(sub.key, room, now, now + sub.policy.timeout_ms + LEASE_SLACK_MS)
-      for (const d of claimed) this.run(sub, d)
-      if (claimed.length < room) await this.arm(sub, now)
+      const results = await this.queue.claim(
+        subs.map((sub) => ({
+          key: sub.key,
+          limit: sub.policy.concurrency - sub.inFlight,
+          leaseUntil: now + sub.policy.timeout_ms + LEASE_SLACK_MS,
+        })),
+        now,
+      )
+      results.forEach((r, i) => {
+        for (const d of r.deliveries) this.run(subs[i], d)
+        if (r.next_due !== null) this.arm(subs[i], r.next_due, now)
+      })
     } catch (err) {
-      if (!this.stopped) this.engine.log.error(`event delivery for ${sub.key.function_path} failed: ${err}`)
+      if (!this.stopped) this.engine.log.error(`event delivery failed: ${err}`)
     } finally {
-      sub.draining = false
-      if (sub.again) {
-        sub.again = false
-        this.pump(sub)
-      }
+      this.claiming = false
+      const again = [...this.dirty]
+      this.dirty.clear()
+      for (const sub of again) this.pump(sub)
     }
   }
 
   /** Sets the subscription's timer for its next delivery that is not due yet. */
-  private async arm(sub: Sub, now: number): Promise<void> {
-    const due = await this.queue.nextDue(sub.key, now)
-    if (due === null || due >= sub.timerAt) return
+  private arm(sub: Sub, due: number, now: number): void {
+    if (due >= sub.timerAt) return
     clearTimeout(sub.timer)
     sub.timerAt = due
     sub.timer = setTimeout(

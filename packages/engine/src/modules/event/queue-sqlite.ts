@@ -16,6 +16,8 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { IIIError } from '../../errors.js'
 import type {
+  ClaimRequest,
+  ClaimResult,
   DeadLetter,
   DeadLetterPage,
   DeadLetterSelector,
@@ -86,6 +88,15 @@ CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency (expires_ms);
 interface SubRow {
   id: number
   fifo: number
+}
+
+interface EventRow {
+  topic: string
+  data: string
+  grp: string | null
+  traceparent: string | null
+  baggage: string | null
+  created_ms: number
 }
 
 function prepare(db: Database.Database) {
@@ -169,7 +180,7 @@ export class SqliteEventQueue implements EventQueue {
   private readonly q: ReturnType<typeof prepare>
   private readonly tx: {
     enqueue: (batch: EnqueueRequest[], now: number, ttl: number) => EnqueueResult[]
-    claim: (sub: SubRow, limit: number, now: number, leaseUntil: number) => Delivery[]
+    claim: (requests: ClaimRequest[], now: number) => ClaimResult[]
     ack: (ids: string[]) => void
     redrive: (ids: number[], now: number) => void
     discard: (ids: number[]) => void
@@ -194,9 +205,18 @@ export class SqliteEventQueue implements EventQueue {
     this.tx = {
       enqueue: db.transaction((batch: EnqueueRequest[], now: number, ttl: number) => this.enqueueRows(batch, now, ttl))
         .immediate,
-      claim: db.transaction((sub: SubRow, limit: number, now: number, leaseUntil: number) =>
-        this.claimRows(sub, limit, now, leaseUntil),
-      ).immediate,
+      claim: db.transaction((requests: ClaimRequest[], now: number) => {
+        // Events shared by several subscriptions (fan-out) are read once per batch.
+        const events = new Map<string, EventRow>()
+        return requests.map((r) => {
+          const sub = this.sub(r.key)
+          if (sub === undefined || r.limit <= 0) return { deliveries: [], next_due: null }
+          const deliveries = this.claimRows(sub, r, now, events)
+          const next_due =
+            deliveries.length < r.limit ? (q.nextDue.get(sub.id, now) as { due: number | null }).due : null
+          return { deliveries, next_due }
+        })
+      }).immediate,
       ack: db.transaction((ids: string[]) => {
         for (const id of ids) this.removeDelivery(Number(id))
       }).immediate,
@@ -239,25 +259,19 @@ export class SqliteEventQueue implements EventQueue {
     })
   }
 
-  private claimRows(sub: SubRow, limit: number, now: number, leaseUntil: number): Delivery[] {
+  private claimRows(sub: SubRow, r: ClaimRequest, now: number, events: Map<string, EventRow>): Delivery[] {
     const q = this.q
-    const ids = (sub.fifo ? q.claimableFifo : q.claimable).all(sub.id, now, limit) as Array<{ id: number }>
+    const ids = (sub.fifo ? q.claimableFifo : q.claimable).all(sub.id, now, r.limit) as Array<{ id: number }>
     const out: Delivery[] = []
     for (const { id } of ids) {
-      const d = q.markClaimed.get(leaseUntil, now, id) as { event_id: string; attempts: number; first_ms: number }
-      const e = q.eventGet.get(d.event_id) as {
-        topic: string
-        data: string
-        grp: string | null
-        traceparent: string | null
-        baggage: string | null
-        created_ms: number
-      }
+      const d = q.markClaimed.get(r.leaseUntil, now, id) as { event_id: string; attempts: number; first_ms: number }
+      let e = events.get(d.event_id)
+      if (e === undefined) events.set(d.event_id, (e = q.eventGet.get(d.event_id) as EventRow))
       out.push({
         id: String(id),
         event_id: d.event_id,
         topic: e.topic,
-        function_path: '',
+        function_path: r.key.function_path,
         data: e.data,
         attempt: d.attempts,
         message_group_id: e.grp,
@@ -299,8 +313,17 @@ export class SqliteEventQueue implements EventQueue {
     return { expired, purged, unleased }
   }
 
+  /** Subscription rows by key; rows are never deleted and `subscribe` refreshes its entry. */
+  private readonly subs = new Map<string, SubRow>()
+
   private sub(key: SubscriptionKey): SubRow | undefined {
-    return this.q.subGet.get(key.topic, key.function_path) as SubRow | undefined
+    const k = `${key.topic}\u0000${key.function_path}`
+    let row = this.subs.get(k)
+    if (row === undefined) {
+      row = this.q.subGet.get(key.topic, key.function_path) as SubRow | undefined
+      if (row !== undefined) this.subs.set(k, row)
+    }
+    return row
   }
 
   async recover(now: number): Promise<void> {
@@ -314,6 +337,7 @@ export class SqliteEventQueue implements EventQueue {
     void now
     this.open()
     this.q.subUpsert.run(key.topic, key.function_path, JSON.stringify(policy), policy.fifo ? 1 : 0)
+    this.subs.delete(`${key.topic}\u0000${key.function_path}`)
   }
 
   async release(key: SubscriptionKey, now: number): Promise<void> {
@@ -326,13 +350,9 @@ export class SqliteEventQueue implements EventQueue {
     return this.tx.enqueue(batch, now, idempotencyTtlMs)
   }
 
-  async claim(key: SubscriptionKey, limit: number, now: number, leaseUntil: number): Promise<Delivery[]> {
+  async claim(requests: ClaimRequest[], now: number): Promise<ClaimResult[]> {
     this.open()
-    const sub = this.sub(key)
-    if (sub === undefined || limit <= 0) return []
-    const out = this.tx.claim(sub, limit, now, leaseUntil)
-    for (const d of out) d.function_path = key.function_path
-    return out
+    return requests.length === 0 ? [] : this.tx.claim(requests, now)
   }
 
   async ack(ids: string[]): Promise<void> {

@@ -86,6 +86,24 @@ export interface Delivery {
   first_attempt_ms: number
 }
 
+/** One subscription's part of a {@link EventQueue.claim} batch. */
+export interface ClaimRequest {
+  key: SubscriptionKey
+  /** Claim at most this many (the subscription's free concurrency). */
+  limit: number
+  /** The lease of every delivery claimed ends here. */
+  leaseUntil: number
+}
+
+export interface ClaimResult {
+  deliveries: Delivery[]
+  /**
+   * When fewer than `limit` were claimed: the earliest time after `now` at which a waiting
+   * delivery of the subscription becomes due (null when none is waiting). Null otherwise.
+   */
+  next_due: number | null
+}
+
 /**
  * Names one claim of a delivery. A retry or dead-letter with a ref whose attempt is no longer
  * the delivery's current one (its lease ended and it was claimed again) changes nothing.
@@ -186,14 +204,14 @@ export interface EventQueue {
   enqueue(batch: EnqueueRequest[], now: number, idempotencyTtlMs: number): Promise<EnqueueResult[]>
 
   /**
-   * Claims up to `limit` due deliveries of a subscription, oldest first, each under a lease
-   * ending at `leaseUntil`, and counts the attempt. For a FIFO subscription only the oldest
+   * Claims, for each request in one commit, up to `limit` due deliveries of its subscription,
+   * oldest first, each under a lease ending at `leaseUntil`, and counts the attempt. For a FIFO subscription only the oldest
    * waiting or in-flight delivery of each message group can be claimed, so a group has at most
    * one delivery in flight and a failing one holds its group until it succeeds or is dead.
    * A delivery whose lease ended without being settled is claimable again after the next
    * {@link EventQueue.sweep}.
    */
-  claim(key: SubscriptionKey, limit: number, now: number, leaseUntil: number): Promise<Delivery[]>
+  claim(requests: ClaimRequest[], now: number): Promise<ClaimResult[]>
 
   /** Removes acknowledged deliveries (done). Unknown ids are ignored: ack is idempotent. */
   ack(ids: string[]): Promise<void>
