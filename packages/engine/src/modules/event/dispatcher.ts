@@ -43,6 +43,10 @@ interface Sub {
   triggers: TriggerRecord[]
   policy: RetryPolicy
   inFlight: number
+  /** Counts signals of possible work; a claim that saw no new signal may mark the sub idle. */
+  work: number
+  /** The last claim took everything due: nothing to claim until a signal. */
+  idle: boolean
   /** No worker serves the function: wait for the function list to change. */
   waiting: boolean
   timer?: NodeJS.Timeout
@@ -81,7 +85,7 @@ export class Dispatcher {
       for (const sub of this.subs.values()) {
         if (!sub.waiting) continue
         sub.waiting = false
-        this.pump(sub)
+        this.signal(sub)
       }
     })
     this.sweeper = setInterval(() => void this.sweep(), this.options.sweep_interval_ms)
@@ -91,7 +95,7 @@ export class Dispatcher {
   /** Stores one emit (group-committed with the others of this turn) and starts its deliveries. */
   async emit(req: EnqueueRequest): Promise<{ event_id: string; duplicate: boolean }> {
     const result = await this.emits.add(req)
-    if (result.deliveries > 0) for (const sub of this.live.get(req.topic) ?? []) this.pump(sub)
+    if (result.deliveries > 0) for (const sub of this.live.get(req.topic) ?? []) this.signal(sub)
     return { event_id: result.event_id, duplicate: result.duplicate }
   }
 
@@ -106,6 +110,8 @@ export class Dispatcher {
         triggers: [],
         policy,
         inFlight: 0,
+        work: 0,
+        idle: false,
         waiting: false,
         timerAt: Number.POSITIVE_INFINITY,
       }
@@ -121,7 +127,7 @@ export class Dispatcher {
       else list.push(sub)
     }
     sub.triggers = [...sub.triggers.filter((x) => x.id !== t.id), t]
-    this.pump(sub)
+    this.signal(sub)
   }
 
   /** An `event` trigger went away; with its last trigger the subscription is released (TTL). */
@@ -140,7 +146,7 @@ export class Dispatcher {
 
   /** Looks for due work on every live subscription (after a redrive or a sweep). */
   pumpAll(): void {
-    for (const list of this.live.values()) for (const sub of list) this.pump(sub)
+    for (const list of this.live.values()) for (const sub of list) this.signal(sub)
   }
 
   async stop(): Promise<void> {
@@ -149,9 +155,20 @@ export class Dispatcher {
     for (const sub of this.subs.values()) clearTimeout(sub.timer)
   }
 
-  /** Marks a subscription as having work; one claim per event-loop turn serves them all. */
+  /** Work may have appeared for a subscription (an emit, a retry, a timer, a new worker). */
+  private signal(sub: Sub): void {
+    sub.work++
+    sub.idle = false
+    this.pump(sub)
+  }
+
+  /**
+   * Marks a subscription for the next claim; one claim per event-loop turn serves them all.
+   * A subscription whose last claim found less than it could take and that was not signalled
+   * since is skipped (unless FIFO, where a finished delivery may free its group's next one).
+   */
   private pump(sub: Sub): void {
-    if (this.stopped) return
+    if (this.stopped || (sub.idle && !sub.policy.fifo)) return
     this.dirty.add(sub)
     if (this.flushScheduled || this.claiming) return
     this.flushScheduled = true
@@ -166,19 +183,23 @@ export class Dispatcher {
     this.dirty.clear()
     if (this.stopped || subs.length === 0) return
     this.claiming = true
+    const work = subs.map((sub) => sub.work)
+    const limits = subs.map((sub) => sub.policy.concurrency - sub.inFlight)
     try {
       const now = Date.now()
       const results = await this.queue.claim(
-        subs.map((sub) => ({
+        subs.map((sub, i) => ({
           key: sub.key,
-          limit: sub.policy.concurrency - sub.inFlight,
+          limit: limits[i],
           leaseUntil: now + sub.policy.timeout_ms + LEASE_SLACK_MS,
         })),
         now,
       )
       results.forEach((r, i) => {
-        for (const d of r.deliveries) this.run(subs[i], d)
-        if (r.next_due !== null) this.arm(subs[i], r.next_due, now)
+        const sub = subs[i]
+        for (const d of r.deliveries) this.run(sub, d)
+        if (r.next_due !== null) this.arm(sub, r.next_due, now)
+        if (r.deliveries.length < limits[i] && sub.work === work[i]) sub.idle = true
       })
     } catch (err) {
       if (!this.stopped) this.engine.log.error(`event delivery failed: ${err}`)
@@ -199,7 +220,7 @@ export class Dispatcher {
       () => {
         sub.timer = undefined
         sub.timerAt = Number.POSITIVE_INFINITY
-        this.pump(sub)
+        this.signal(sub)
       },
       Math.min(Math.max(0, due - now), MAX_TIMER_MS),
     )
@@ -261,6 +282,7 @@ export class Dispatcher {
         : (retryAfter(e?.details) ?? backoffDelay(sub.policy.backoff, d.attempt))
     this.engine.log.debug(`${where} failed, retry in ${wait} ms: ${error.code}: ${error.message}`)
     await this.queue.retry(ref, now + wait, error, true)
+    this.signal(sub)
   }
 
   private async sweep(): Promise<void> {

@@ -124,18 +124,23 @@ function prepare(db: Database.Database) {
     eventRelease: p('UPDATE events SET remaining = remaining - 1 WHERE id = ? RETURNING remaining'),
     eventDelete: p('DELETE FROM events WHERE id = ?'),
     deliveryPut: p('INSERT INTO deliveries (sub, event_id, state, due, attempts, grp) VALUES (?, ?, 0, ?, 0, ?)'),
-    claimable: p('SELECT id FROM deliveries WHERE state = 0 AND sub = ? AND due <= ? ORDER BY due, id LIMIT ?'),
-    claimableFifo: p(
-      `SELECT d.id FROM deliveries d WHERE d.state = 0 AND d.sub = ? AND d.due <= ?
+    // One statement claims a subscription's batch: the IN list is computed before the update.
+    claim: p(
+      `UPDATE deliveries SET state = 1, due = @lease, attempts = attempts + 1, first_ms = COALESCE(first_ms, @now)
+       WHERE id IN (SELECT id FROM deliveries WHERE state = 0 AND sub = @sub AND due <= @now ORDER BY due, id LIMIT @limit)
+       RETURNING id, event_id, attempts, first_ms`,
+    ),
+    claimFifo: p(
+      `UPDATE deliveries SET state = 1, due = @lease, attempts = attempts + 1, first_ms = COALESCE(first_ms, @now)
+       WHERE id IN (SELECT d.id FROM deliveries d WHERE d.state = 0 AND d.sub = @sub AND d.due <= @now
          AND (d.grp IS NULL OR d.id = (SELECT MIN(e.id) FROM deliveries e
                WHERE e.sub = d.sub AND e.grp IS NOT NULL AND e.grp = d.grp AND e.state < 2))
-       ORDER BY d.due, d.id LIMIT ?`,
-    ),
-    markClaimed: p(
-      `UPDATE deliveries SET state = 1, due = ?, attempts = attempts + 1, first_ms = COALESCE(first_ms, ?)
-       WHERE id = ? RETURNING event_id, attempts, first_ms`,
+         ORDER BY d.due, d.id LIMIT @limit)
+       RETURNING id, event_id, attempts, first_ms`,
     ),
     remove: p('DELETE FROM deliveries WHERE id = ? RETURNING event_id'),
+    removeMany: p('DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) RETURNING event_id'),
+    eventReleaseBy: p('UPDATE events SET remaining = remaining - ? WHERE id = ? RETURNING remaining'),
     retry: p(
       `UPDATE deliveries SET state = 0, due = ?, attempts = attempts - ?, error = COALESCE(?, error)
        WHERE id = ? AND state = 1 AND attempts = ?`,
@@ -218,7 +223,14 @@ export class SqliteEventQueue implements EventQueue {
         })
       }).immediate,
       ack: db.transaction((ids: string[]) => {
-        for (const id of ids) this.removeDelivery(Number(id))
+        const rows = q.removeMany.all(JSON.stringify(ids.map(Number))) as Array<{ event_id: string }>
+        // A fan-out's deliveries are often acknowledged together: one update per event.
+        const byEvent = new Map<string, number>()
+        for (const r of rows) byEvent.set(r.event_id, (byEvent.get(r.event_id) ?? 0) + 1)
+        for (const [event, n] of byEvent) {
+          const left = q.eventReleaseBy.get(n, event) as { remaining: number } | undefined
+          if (left !== undefined && left.remaining <= 0) q.eventDelete.run(event)
+        }
       }).immediate,
       redrive: db.transaction((ids: number[], now: number) => {
         for (const id of ids) {
@@ -261,10 +273,21 @@ export class SqliteEventQueue implements EventQueue {
 
   private claimRows(sub: SubRow, r: ClaimRequest, now: number, events: Map<string, EventRow>): Delivery[] {
     const q = this.q
-    const ids = (sub.fifo ? q.claimableFifo : q.claimable).all(sub.id, now, r.limit) as Array<{ id: number }>
+    const rows = (sub.fifo ? q.claimFifo : q.claim).all({
+      lease: r.leaseUntil,
+      now,
+      sub: sub.id,
+      limit: r.limit,
+    }) as Array<{
+      id: number
+      event_id: string
+      attempts: number
+      first_ms: number
+    }>
+    rows.sort((a, b) => a.id - b.id)
     const out: Delivery[] = []
-    for (const { id } of ids) {
-      const d = q.markClaimed.get(r.leaseUntil, now, id) as { event_id: string; attempts: number; first_ms: number }
+    for (const d of rows) {
+      const id = d.id
       let e = events.get(d.event_id)
       if (e === undefined) events.set(d.event_id, (e = q.eventGet.get(d.event_id) as EventRow))
       out.push({
