@@ -73,7 +73,8 @@ async def test_retry_after_error_sets_the_wait_and_redrive_restarts(engine: Engi
     async with Bridge(engine.bridge_url) as bridge:
         events = Events(bridge)
         bridge.register_function("py.ra.handler", handler)
-        config = {"topic": "py.ra", "max_attempts": 2, "backoff": {"initial_ms": 10, "jitter": False}}
+        backoff = {"initial_ms": 10, "jitter": False}
+        config = {"topic": "py.ra", "max_attempts": 2, "backoff": backoff}
         bridge.register_trigger("event", "py.ra.handler", config)
         await bridge.flush()
         await asyncio.sleep(0.1)

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from websockets.asyncio.server import ServerConnection, serve
 
 from iii import Bridge, ConnectionFailedError
 from iii.testing import EngineProcess, find_engine_cli, free_port
@@ -84,3 +85,35 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
         delays = {backoff_delay(attempt, initial=0.1, maximum=2.0) for _ in range(20)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1
+
+
+async def test_concurrent_connects_share_one_connection(engine: EngineProcess) -> None:
+    """Two connect() calls at once both return connected, over one socket."""
+    bridge = Bridge(engine.bridge_url)
+    try:
+        await asyncio.gather(bridge.connect(), bridge.connect())
+        assert bridge.connected
+        assert bridge._transport.connections == 1
+    finally:
+        await bridge.disconnect()
+
+
+async def test_server_that_closes_at_once_gets_no_reconnect_storm() -> None:
+    """A server that closes every connection right after the handshake sees backed-off
+    reconnects (a handful per second), not a hot loop."""
+    accepted: list[float] = []
+
+    async def close_at_once(ws: ServerConnection) -> None:
+        accepted.append(asyncio.get_running_loop().time())
+        await ws.close()
+
+    async with serve(close_at_once, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        bridge = Bridge(f"ws://127.0.0.1:{port}", reconnect_initial_delay=0.1)
+        try:
+            await bridge.connect()
+            await asyncio.sleep(1.5)
+        finally:
+            await bridge.disconnect()
+    # delays of at least 50, 100, 200, 400 ms ... : at most 6 connections in 1.5 s
+    assert 2 <= len(accepted) <= 7, len(accepted)

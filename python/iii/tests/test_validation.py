@@ -33,6 +33,14 @@ def test_options_must_be_positive_numbers() -> None:
         Bridge("ws://x", invocation_timeout=0)
 
 
+def test_max_queued_messages_must_be_a_positive_int() -> None:
+    """The send-queue bound is a positive int, named in the error."""
+    with pytest.raises(TypeError, match="max_queued_messages must be an int"):
+        Bridge("ws://x", max_queued_messages=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_queued_messages must be positive"):
+        Bridge("ws://x", max_queued_messages=0)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [

@@ -6,25 +6,37 @@ in the system with :meth:`Bridge.invoke_function`.
 
 __version__ = "0.1.0"
 
+from typing import Any
+
 from .bridge import DEFAULT_URL, Bridge
 from .context import InvocationContext, current_invocation
 from .errors import (
+    BridgeClosedError,
     ConditionFailedError,
-    ConnectionClosedError,
     ConnectionFailedError,
+    ErrorCode,
     FunctionNotFoundError,
     IIIError,
+    InternalError,
     InvalidArgumentError,
+    InvalidTriggerError,
     InvocationFailedError,
     InvocationStoppedError,
     InvocationTimeoutError,
     NonRetryableError,
+    NotFoundError,
+    PayloadTooLargeError,
     ProtocolError,
+    QueueFullError,
     RetryAfterError,
+    TriggerConflictError,
+    TriggerRejectedError,
+    TriggerTypeConflictError,
+    UnknownMessageTypeError,
     error_from_wire,
 )
 from .events import DeadLetter, DeadLetterPage, EmitResult, Events, SubscriptionStats
-from .logger import Logger, TraceIdFilter
+from .logger import Logger, LogSink, TraceIdFilter
 from .messages import (
     ErrorBody,
     ErrorMessage,
@@ -55,33 +67,40 @@ from .tracing import TraceContext, current_trace, current_trace_id
 __all__ = [
     "DEFAULT_URL",
     "Bridge",
+    "BridgeClosedError",
     "ConditionFailedError",
     "ConditionRef",
-    "ConnectionClosedError",
     "ConnectionFailedError",
     "DeadLetter",
     "DeadLetterPage",
     "EmitResult",
     "ErrorBody",
+    "ErrorCode",
     "ErrorMessage",
     "Events",
     "FunctionNotFoundError",
     "FunctionRef",
     "IIIError",
+    "InternalError",
     "InvalidArgumentError",
+    "InvalidTriggerError",
     "InvocationContext",
     "InvocationFailedError",
     "InvocationResult",
     "InvocationStoppedError",
     "InvocationTimeoutError",
     "InvokeFunction",
+    "LogSink",
     "Logger",
     "Message",
     "MessageType",
     "NonRetryableError",
+    "NotFoundError",
+    "PayloadTooLargeError",
     "Ping",
     "Pong",
     "ProtocolError",
+    "QueueFullError",
     "RegisterCondition",
     "RegisterFunction",
     "RegisterService",
@@ -91,10 +110,14 @@ __all__ = [
     "SubscriptionStats",
     "TraceContext",
     "TraceIdFilter",
+    "TriggerConflictError",
     "TriggerInfo",
     "TriggerRef",
     "TriggerRegistrationResult",
+    "TriggerRejectedError",
+    "TriggerTypeConflictError",
     "TriggerTypeRef",
+    "UnknownMessageTypeError",
     "UnregisterCondition",
     "UnregisterFunction",
     "UnregisterTrigger",
@@ -108,3 +131,12 @@ __all__ = [
     "error_from_wire",
     "parse_frame",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Deprecated names, resolved lazily so that importing iii warns nobody.
+    if name == "ConnectionClosedError":
+        from . import errors
+
+        return errors.__getattr__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from .context import InvocationContext, reset_invocation, set_invocation
-from .errors import FunctionNotFoundError, IIIError, NonRetryableError, RetryAfterError
+from .errors import ErrorCode, FunctionNotFoundError, IIIError
 from .messages import InvocationResult, InvokeFunction, encode_frame
 from .registry import Handler
 from .tracing import new_trace, parse_traceparent, use_trace
@@ -34,21 +34,25 @@ async def call_handler(handler: Handler, data: Any) -> Any:
     return result
 
 
-def _error_body(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, (FunctionNotFoundError, NonRetryableError, RetryAfterError)):
-        return exc.to_wire()
-    message = str(exc) or type(exc).__name__
-    body: dict[str, Any] = {"code": "invocation_failed", "message": message}
+def error_body(exc: BaseException) -> dict[str, Any]:
+    """The ``invocationresult`` error for a handler's exception (``protocol/sdk-cases.json``).
+
+    An :class:`~iii.errors.IIIError` keeps its code, message and details (custom codes too);
+    anything else becomes ``invocation_failed`` with its message (its type name if empty).
+    """
     if isinstance(exc, IIIError):
-        body["details"] = {"cause": exc.code}
-    return body
+        body = exc.to_wire()
+        if not body["code"]:
+            body["code"] = ErrorCode.INVOCATION_FAILED.value
+        return body
+    return {"code": ErrorCode.INVOCATION_FAILED.value, "message": str(exc) or type(exc).__name__}
 
 
 async def run_invocation(msg: InvokeFunction, handler: Handler | None) -> str | None:
     """Run the call in its own trace and invocation context.
 
     Returns the encoded ``invocationresult`` text, or ``None`` for a fire-and-forget call.
-    A handler that raises becomes ``{code: "invocation_failed", message: str(exc)}``.
+    A handler that raises gives the error of :func:`error_body`.
     """
     incoming = parse_traceparent(msg.traceparent, msg.baggage)
     trace = incoming.child() if incoming else new_trace(msg.baggage)
@@ -88,7 +92,7 @@ async def run_invocation(msg: InvokeFunction, handler: Handler | None) -> str | 
                         {
                             "invocation_id": msg.invocation_id,
                             "function_path": msg.function_path,
-                            "error": _error_body(exc),
+                            "error": error_body(exc),
                             "traceparent": trace.traceparent,
                             "baggage": msg.baggage,
                         }

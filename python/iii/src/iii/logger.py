@@ -9,10 +9,16 @@ records from other loggers, for format strings such as ``"%(trace_id)s %(message
 Every record at or above ``III_LOG_LEVEL`` (default ``info``, as in the Node SDK, whatever the
 :mod:`logging` configuration) is also sent, fire-and-forget, to the engine's ``logger.log``
 built-in as ``{level, message, trace_id?, function_path?, data?}``:
-through the logger's own ``bridge``, or else through the bridge running the current call (so a
-plain ``Logger()`` used inside a handler forwards). ``Logger(forward=False)`` or
-``Bridge(forward_logs=False)`` turns that off. Values under secret-looking keys and
-``?token=``-style URL parameters are redacted before anything is written or sent.
+through a :class:`LogSink`: the logger's own ``bridge``, or else the sink installed for the
+current call (a :class:`~iii.Bridge` installs itself while it runs a handler, so a plain
+``Logger()`` used inside a handler forwards). Any object with a ``forward_log(entry)`` method is
+a sink; this module knows no bridge. ``Logger(forward=False)`` or ``Bridge(forward_logs=False)``
+turns forwarding off.
+
+Redaction (the rule of ``protocol/sdk-cases.json``, shared with the Node SDK): values under the
+keys of :data:`SECRET_KEYS` (matched whole, case-insensitively) become ``[redacted]``, and in
+strings the values of the query parameters of :data:`SECRET_QUERY_PARAMS`, before anything is
+written or sent.
 """
 
 from __future__ import annotations
@@ -22,13 +28,10 @@ import logging
 import os
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 from .context import current_invocation
 from .tracing import current_trace_id
-
-if TYPE_CHECKING:
-    from .bridge import Bridge
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -47,15 +50,47 @@ _WIRE_LEVELS = {
     "critical": "fatal",
 }
 
-_SECRET_KEY = re.compile(
-    r"^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|token|"
-    r"access[-_]?token|refresh[-_]?token|password|passwd|secret|client[-_]?secret)$",
-    re.IGNORECASE,
+SECRET_KEYS: frozenset[str] = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api_key",
+        "api-key",
+        "apikey",
+        "token",
+        "access_token",
+        "access-token",
+        "refresh_token",
+        "password",
+        "passwd",
+        "secret",
+        "client_secret",
+    }
 )
+"""Keys (lower case, matched whole and case-insensitively) whose values are redacted."""
+
+SECRET_QUERY_PARAMS: tuple[str, ...] = (
+    "token",
+    "access_token",
+    "api_key",
+    "apikey",
+    "key",
+    "password",
+    "secret",
+)
+"""URL query parameters whose values are redacted in strings."""
+
 _SECRET_PARAM = re.compile(
-    r"([?&](?:token|access_token|api_key|apikey|key|password|secret)=)[^&#\s]*", re.IGNORECASE
+    r"([?&](?:" + "|".join(map(re.escape, SECRET_QUERY_PARAMS)) + r")=)[^&#\s]*", re.IGNORECASE
 )
 REDACTED = "[redacted]"
+
+
+def _is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and key.lower() in SECRET_KEYS
 
 
 def redact_url(text: str) -> str:
@@ -83,9 +118,7 @@ def redact(value: Any, _depth: int = 0, _seen: set[int] | None = None) -> Any:
     try:
         if isinstance(value, dict):
             return {
-                k: REDACTED
-                if isinstance(k, str) and _SECRET_KEY.match(k)
-                else redact(v, _depth + 1, seen)
+                k: REDACTED if _is_secret_key(k) else redact(v, _depth + 1, seen)
                 for k, v in value.items()
             }
         return [redact(v, _depth + 1, seen) for v in value]
@@ -93,19 +126,34 @@ def redact(value: Any, _depth: int = 0, _seen: set[int] | None = None) -> Any:
         seen.discard(id(value))
 
 
-_log_bridge: contextvars.ContextVar[Bridge | None] = contextvars.ContextVar(
-    "iii_log_bridge", default=None
+@runtime_checkable
+class LogSink(Protocol):
+    """Where forwarded records go: anything with ``forward_log`` (a :class:`~iii.Bridge` is one).
+
+    ``entry`` is the engine's ``logger.log`` input, already redacted:
+    ``{level, message, trace_id?, function_path?, data?}`` with the engine's level names
+    (``debug``, ``info``, ``warn``, ``error``, ``fatal``). It must not raise nor block: logging
+    is best effort.
+    """
+
+    def forward_log(self, entry: dict[str, Any]) -> None:
+        """Take one record (fire-and-forget)."""
+
+
+_log_sink: contextvars.ContextVar[LogSink | None] = contextvars.ContextVar(
+    "iii_log_sink", default=None
 )
 
 
-def set_log_bridge(bridge: Bridge | None) -> contextvars.Token[Bridge | None]:
-    """Make ``bridge`` the one loggers forward through (the bridge does this for each call)."""
-    return _log_bridge.set(bridge)
+def set_log_sink(sink: LogSink | None) -> contextvars.Token[LogSink | None]:
+    """Make ``sink`` the one loggers forward through in this context (a bridge does this for
+    each call it runs); undo with :func:`reset_log_sink`."""
+    return _log_sink.set(sink)
 
 
-def reset_log_bridge(token: contextvars.Token[Bridge | None]) -> None:
-    """Undo :func:`set_log_bridge`."""
-    _log_bridge.reset(token)
+def reset_log_sink(token: contextvars.Token[LogSink | None]) -> None:
+    """Undo :func:`set_log_sink`."""
+    _log_sink.reset(token)
 
 
 class Logger:
@@ -114,8 +162,10 @@ class Logger:
     Every method takes the message, optional structured ``data`` (kept on the record as
     ``record.data`` and appended to the text) and ``exc_info`` as in :mod:`logging`.
     ``trace_id`` pins a trace id and ``function_path`` a function path; by default those of the
-    running call are used. ``bridge`` pins the bridge records are forwarded through (default:
-    the bridge running the current call); ``forward=False`` keeps records local.
+    running call are used. ``bridge`` pins the :class:`LogSink` records are forwarded through
+    (default: the sink of the current call, i.e. the bridge running it); ``forward=False`` keeps
+    records local. ``sink(level, message, entry)`` also receives every record (for tests or
+    custom outputs).
     """
 
     def __init__(
@@ -125,7 +175,7 @@ class Logger:
         trace_id: str | None = None,
         function_path: str | None = None,
         sink: Callable[[str, str, dict[str, Any]], None] | None = None,
-        bridge: Bridge | None = None,
+        bridge: LogSink | None = None,
         forward: bool = True,
     ) -> None:
         if not isinstance(name, str):
@@ -204,9 +254,9 @@ class Logger:
         if self._sink is not None:
             self._sink(level, text, entry)
         if self._forward and _LEVELS[level] >= _forward_threshold():
-            bridge = self._bridge if self._bridge is not None else _log_bridge.get()
-            if bridge is not None:
-                bridge._forward_log({**entry, "level": _WIRE_LEVELS[level]})
+            target = self._bridge if self._bridge is not None else _log_sink.get()
+            if target is not None:
+                target.forward_log({**entry, "level": _WIRE_LEVELS[level]})
 
 
 def _forward_threshold() -> int:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from .errors import ProtocolError
+from .errors import ProtocolError, UnknownMessageTypeError
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -272,7 +272,7 @@ def parse_object(obj: Any) -> Message:
     if not isinstance(kind, str):
         raise ProtocolError("frame has no string 'type'")
     if kind not in MESSAGE_CLASSES:
-        raise ProtocolError(f"unknown message type {kind!r}", code="unknown_message_type")
+        raise UnknownMessageTypeError(f"unknown message type {kind!r}")
     try:
         return _ADAPTER.validate_python(obj)
     except ValidationError as exc:

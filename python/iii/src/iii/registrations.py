@@ -1,13 +1,24 @@
-"""The registration half of :class:`~iii.Bridge`: functions, triggers, conditions, types."""
+"""What a worker offers the engine: functions, triggers, conditions, trigger types, services.
+
+:class:`Registrations` is a part of a :class:`~iii.Bridge` (``bridge.registrations``), not a
+base class: it validates arguments, records each registration in its :class:`Registry` (kept
+for the replay after every reconnect) and hands the frame to the ``send`` callable it was
+built with, which sends it when the socket is open and drops it otherwise (the replay sends it
+later). It also answers the engine's questions about this worker's trigger types. The Bridge
+exposes every method here under the same name.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
 
 from pydantic import ValidationError
 
+from .errors import ErrorCode
 from .messages import (
     Message,
     RegisterCondition,
@@ -15,6 +26,7 @@ from .messages import (
     RegisterService,
     RegisterTrigger,
     RegisterTriggerType,
+    TriggerRegistrationResult,
     UnregisterCondition,
     UnregisterFunction,
     UnregisterTrigger,
@@ -25,15 +37,27 @@ from .registry import Handler, Registry, TriggerCallback, TriggerTypeHandlers
 from .validate import check_callable, check_dict, check_str
 
 H = TypeVar("H", bound=Callable[..., Any])
+log = logging.getLogger("iii")
 
 
 class Registrations:
-    """Registration methods; sent at once when connected, replayed after every reconnect."""
+    """Registration methods; sent at once when connected, replayed after every reconnect.
 
-    _registry: Registry
+    ``send(frame)`` delivers a registration frame now if it can (and never queues it).
+    """
 
-    def _send(self, msg: Message) -> None:  # pragma: no cover - provided by Bridge
-        raise NotImplementedError
+    def __init__(self, send: Callable[[Message], None]) -> None:
+        self.registry = Registry()
+        self._send = send
+
+    def replay(self) -> list[Message]:
+        """Every registration frame, in the replay order (see :meth:`Registry.replay`)."""
+        return self.registry.replay()
+
+    def handler(self, function_path: str) -> Handler | None:
+        """The handler registered for ``function_path``, if any."""
+        entry = self.registry.functions.get(function_path)
+        return entry[1] if entry else None
 
     @overload
     def register_function(
@@ -101,14 +125,14 @@ class Registrations:
 
             return decorator
         check_callable("handler", handler)
-        self._registry.functions[msg.function_path] = (msg, handler)
+        self.registry.functions[msg.function_path] = (msg, handler)
         self._send(msg)
         return FunctionRef(msg.function_path, lambda: self.unregister_function(msg.function_path))
 
     def unregister_function(self, function_path: str) -> None:
         """Remove a function registered by this worker."""
         check_str("function_path", function_path)
-        if self._registry.functions.pop(function_path, None) is not None:
+        if self.registry.functions.pop(function_path, None) is not None:
             self._send(UnregisterFunction(function_path=function_path))
 
     def register_trigger(
@@ -133,7 +157,7 @@ class Registrations:
             function_path=function_path,
             config=config,
         )
-        self._registry.triggers[msg.id] = msg
+        self.registry.triggers[msg.id] = msg
         self._send(msg)
         return TriggerRef(
             msg.id, trigger_type, function_path, config, lambda: self.unregister_trigger(msg.id)
@@ -142,7 +166,7 @@ class Registrations:
     def unregister_trigger(self, id: str) -> None:
         """Remove a trigger registered by this worker."""
         check_str("id", id)
-        msg = self._registry.triggers.pop(id, None)
+        msg = self.registry.triggers.pop(id, None)
         if msg is not None:
             self._send(UnregisterTrigger(id=id, trigger_type=msg.trigger_type))
 
@@ -158,7 +182,7 @@ class Registrations:
         msg = RegisterCondition(
             function_path=function_path, condition_function_path=condition_function_path
         )
-        if self._registry.add_condition(msg):
+        if self.registry.add_condition(msg):
             self._send(msg)
         return ConditionRef(
             function_path,
@@ -171,7 +195,7 @@ class Registrations:
         longer replayed after a reconnect. The condition function itself stays registered."""
         check_str("function_path", function_path)
         check_str("condition_function_path", condition_function_path)
-        if self._registry.remove_condition(function_path, condition_function_path):
+        if self.registry.remove_condition(function_path, condition_function_path):
             self._send(
                 UnregisterCondition(
                     function_path=function_path, condition_function_path=condition_function_path
@@ -199,14 +223,14 @@ class Registrations:
         if on_unregister is not None:
             check_callable("on_unregister", on_unregister)
         msg = RegisterTriggerType(id=id, description=description)
-        self._registry.trigger_types[id] = (msg, TriggerTypeHandlers(on_register, on_unregister))
+        self.registry.trigger_types[id] = (msg, TriggerTypeHandlers(on_register, on_unregister))
         self._send(msg)
         return TriggerTypeRef(id, lambda: self.unregister_trigger_type(id))
 
     def unregister_trigger_type(self, id: str) -> None:
         """Give up a trigger type this worker owns."""
         check_str("id", id)
-        if self._registry.trigger_types.pop(id, None) is not None:
+        if self.registry.trigger_types.pop(id, None) is not None:
             self._send(UnregisterTriggerType(id=id))
 
     def register_service(
@@ -223,8 +247,50 @@ class Registrations:
         msg = RegisterService(
             id=id, name=name, description=description, parent_service_id=parent_service_id
         )
-        self._registry.services[id] = msg
+        self.registry.services[id] = msg
         self._send(msg)
+
+    async def answer_trigger(self, msg: RegisterTrigger) -> TriggerRegistrationResult:
+        """Ask the owning trigger type's ``on_register`` about a forwarded trigger.
+
+        The answer carries ``trigger_rejected`` (with the reason) when this worker does not own
+        the type or ``on_register`` raised.
+        """
+        entry = self.registry.trigger_types.get(msg.trigger_type)
+        error = None
+        try:
+            if entry is None:
+                raise ValueError(f"this worker does not own trigger type {msg.trigger_type!r}")
+            callback = entry[1].on_register
+            if callback is not None:
+                result = callback(msg)
+                if asyncio.iscoroutine(result):
+                    await result
+        except Exception as exc:
+            error = {
+                "code": ErrorCode.TRIGGER_REJECTED.value,
+                "message": str(exc) or type(exc).__name__,
+            }
+        return TriggerRegistrationResult.model_validate(
+            {
+                "id": msg.id,
+                "trigger_type": msg.trigger_type,
+                "function_path": msg.function_path,
+                "error": error,
+            }
+        )
+
+    async def forward_unregister(self, msg: UnregisterTrigger) -> None:
+        """Tell the owning trigger type's ``on_unregister`` that a trigger went away."""
+        for type_msg, handlers in self.registry.trigger_types.values():
+            if handlers.on_unregister is None or msg.trigger_type not in (None, type_msg.id):
+                continue
+            try:
+                result = handlers.on_unregister(msg.id)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("on_unregister for trigger %s failed", msg.id)
 
     @staticmethod
     def _model(cls: type[RegisterFunction], data: dict[str, Any], where: str) -> RegisterFunction:

@@ -59,12 +59,17 @@ class Registry:
         return False
 
     def replay(self) -> list[Message]:
-        """Every registration frame, in an order that needs no forward references."""
+        """Every registration frame, by type in the order of ``protocol/sdk-cases.json``
+        (services, trigger types, functions, conditions, triggers; the Node SDK's too), and
+        within one type in registration order.
+
+        Each frame only names things sent before it, and conditions come before triggers so
+        that no trigger fires before its conditions are bound.
+        """
         frames: list[Message] = []
         frames.extend(self.services.values())
         frames.extend(msg for msg, _ in self.trigger_types.values())
         frames.extend(msg for msg, _ in self.functions.values())
-        # Conditions before triggers, so no trigger fires before its conditions are bound.
         frames.extend(self.conditions)
         frames.extend(self.triggers.values())
         return frames
