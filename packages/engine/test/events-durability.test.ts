@@ -53,7 +53,7 @@ test('R5: queued, delayed, dead and in-flight events survive kill -9 of the engi
   await a.call('emit', { topic: 'r5.dead', data: 'dead' })
   for (let i = 0; i < 3; i++) await a.call('emit', { topic: 'r5.queued', data: `queued ${i}` })
   const delayedAt = Date.now()
-  await a.call('emit', { topic: 'r5.queued', data: 'delayed', delay_ms: 1500 })
+  await a.call('emit', { topic: 'r5.queued', data: 'delayed', delay_ms: 3000 })
   await eventually(() => hung === 1)
   await eventually(async () => (await a.call('events.deadLetters.list', {})).result.items.length === 1)
   await first.kill()
@@ -63,8 +63,10 @@ test('R5: queued, delayed, dead and in-flight events survive kill -9 of the engi
   const stats = (await b.call('events.stats', {})).result.subscriptions
   const by = (fn: string) => stats.find((s: any) => s.function_path === fn)
   assert.equal(by('r5.inflight').pending, 1, 'the in-flight delivery is pending again')
-  assert.equal(by('r5.queued').pending, 3)
-  assert.equal(by('r5.queued').delayed, 1)
+  // The delayed event is counted as delayed until its time (on a loaded machine the restart
+  // may take longer than the delay), then as pending.
+  assert.equal(by('r5.queued').pending + by('r5.queued').delayed, 4)
+  if (Date.now() - delayedAt < 2500) assert.equal(by('r5.queued').delayed, 1)
   assert.equal(by('r5.dead').dead, 1)
   const [dead] = (await b.call('events.deadLetters.list', {})).result.items
   assert.equal(dead.data, 'dead')
@@ -74,10 +76,10 @@ test('R5: queued, delayed, dead and in-flight events survive kill -9 of the engi
   const record = (d: any, f: any) => void got.push({ d, attempt: f.trigger.attempt, at: Date.now() })
   await subscribe(b, 'r5.inflight', { topic: 'r5.inflight' }, record)
   await subscribe(b, 'r5.queued', { topic: 'r5.queued' }, record)
-  await eventually(() => got.length === 5, 5000)
+  await eventually(() => got.length === 5, 8000)
   assert.deepEqual(got.map((g) => g.d).sort(), ['delayed', 'in flight', 'queued 0', 'queued 1', 'queued 2'])
   assert.equal(got.find((g) => g.d === 'in flight')?.attempt, 2, 'the interrupted attempt counted')
-  assert.ok((got.find((g) => g.d === 'delayed')?.at ?? 0) - delayedAt >= 1495, 'the delay held across the restart')
+  assert.ok((got.find((g) => g.d === 'delayed')?.at ?? 0) - delayedAt >= 2995, 'the delay held across the restart')
   assert.equal((await b.call('events.deadLetters.redrive', { topic: 'r5.dead' })).result.redriven, 1)
 })
 

@@ -8,10 +8,13 @@ docs/events.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, Protocol, TypedDict, cast
 
-if TYPE_CHECKING:
-    from .bridge import Bridge
+
+class Invoker(Protocol):
+    """What :class:`Events` needs of a bridge: ``invoke_function`` (an :class:`iii.Bridge`)."""
+
+    async def invoke_function(self, function_path: str, data: Any = None) -> Any: ...
 
 
 class EmitResult(TypedDict):
@@ -89,7 +92,7 @@ def _selector(id: str | None, topic: str | None, function_path: str | None) -> d
 class Events:
     """Durable events through one bridge; every method is one call to an engine built-in."""
 
-    def __init__(self, bridge: Bridge) -> None:
+    def __init__(self, bridge: Invoker) -> None:
         self._bridge = bridge
 
     async def emit(
