@@ -1,7 +1,9 @@
 /**
  * The error catalogue of iii. Every error that crosses a socket or an HTTP response is
  * `{code, message, details?}` with a code from this list; anything else thrown is normalized
- * once, by {@link toWireError}, at the boundary.
+ * once, by {@link toWireError}, at the boundary. The list is exactly the codes of
+ * `protocol/errors.json` (with their HTTP status, retryability and raising side), checked by
+ * `packages/protocol/test/catalogue.test.ts`; docs/errors.md explains each.
  */
 export const ErrorCode = {
   InvalidMessage: 'invalid_message',
@@ -25,6 +27,8 @@ export const ErrorCode = {
   BridgeClosed: 'bridge_closed',
   /** SDK: too many frames are queued while the socket is closed. */
   QueueFull: 'queue_full',
+  /** SDK: `connect()` could not reach the engine within its connect timeout. */
+  ConnectionFailed: 'connection_failed',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -3,8 +3,9 @@
  * built-ins (`events.deadLetters.*`, `events.stats`) with their types. Use `new Events(bridge)`,
  * or `new Events()` for the default bridge. The guarantees are in docs/events.md.
  */
-import { type Bridge, getDefaultBridge } from './bridge.js'
+import { useDefault } from './default-slot.js'
 import { ErrorCode, IIIError } from './errors.js'
+import type { Caller } from './types.js'
 
 /** Options of one `emit`. */
 export interface EmitOptions {
@@ -65,11 +66,15 @@ export function emitInput(topic: string, data: unknown, options: EmitOptions = {
 
 /** Durable events through one bridge. Every method is one call to an engine built-in. */
 export class Events {
-  /** @param bridge the bridge to use; the default bridge (looked up at each call) when left out */
-  constructor(private readonly bridge?: Bridge) {}
+  /** @param bridge the bridge (any {@link Caller}) to use; the default bridge (looked up at each call) when left out */
+  constructor(private readonly bridge?: Caller) {}
 
   private call<R>(fn: string, data: Record<string, unknown>): Promise<R> {
-    return (this.bridge ?? getDefaultBridge()).invokeFunction<R>(fn, data)
+    try {
+      return (this.bridge ?? useDefault()).invokeFunction<R>(fn, data)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /** Stores an event for every subscriber; resolves once it is stored. */

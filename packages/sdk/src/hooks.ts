@@ -8,8 +8,9 @@
  *   useFunctionsAvailable((functions) => { ... })
  */
 import { randomUUID } from 'node:crypto'
-import { type Bridge, getDefaultBridge } from './bridge.js'
-import type { FunctionHandler, Registration } from './types.js'
+import { useDefault } from './default-slot.js'
+import { requireText } from './registrations.js'
+import type { FunctionHandler, Registrar, Registration } from './types.js'
 
 /** The request an `api` trigger passes to its function (see docs/http.md). */
 export interface ApiRequest<TBody = any> {
@@ -81,9 +82,13 @@ function shortId(): string {
   return randomUUID().slice(0, 8)
 }
 
-/** Hooks bound to `bridge`, or to the default bridge (looked up at each call) when left out. */
-export function createHooks(bridge?: Bridge): Hooks {
-  const b = () => bridge ?? getDefaultBridge()
+/**
+ * Hooks bound to `bridge` (any {@link Registrar}), or to the default bridge (looked up at each
+ * call) when left out. Like the registration methods, a hook returns a handle, so a bad
+ * argument throws an `IIIError` (`invalid_argument`) at once.
+ */
+export function createHooks(bridge?: Registrar): Hooks {
+  const b = () => bridge ?? useDefault()
   const bind = (
     function_path: string,
     handler: FunctionHandler,
@@ -93,7 +98,13 @@ export function createHooks(bridge?: Bridge): Hooks {
   ): HookRef => {
     const target = b()
     const fn = target.registerFunction({ function_path, handler, description })
-    const trigger = target.registerTrigger({ trigger_type, function_path, config })
+    let trigger: Registration & { id: string }
+    try {
+      trigger = target.registerTrigger({ trigger_type, function_path, config })
+    } catch (err) {
+      fn.unregister()
+      throw err
+    }
     return {
       function_path,
       trigger_id: trigger.id,
@@ -105,6 +116,8 @@ export function createHooks(bridge?: Bridge): Hooks {
   }
   return {
     useApi(config, handler) {
+      requireText('api_path', config?.api_path)
+      requireText('http_method', config.http_method)
       const method = config.http_method.toLowerCase()
       const triggerConfig: Record<string, unknown> = {
         api_path: config.api_path,
@@ -115,10 +128,12 @@ export function createHooks(bridge?: Bridge): Hooks {
       return bind(`api.${method}.${config.api_path}`, handler, 'api', triggerConfig, config.description)
     },
     useEvent(topic, handler, options = {}) {
+      requireText('topic', topic)
       const path = options.function_path ?? `event.${topic}.${shortId()}`
       return bind(path, handler, 'event', { topic }, options.description)
     },
     useCron(expression, handler, options = {}) {
+      requireText('expression', expression)
       const path = options.function_path ?? `cron.${shortId()}`
       const config: Record<string, unknown> = { expression }
       if (options.timezone !== undefined) config.timezone = options.timezone

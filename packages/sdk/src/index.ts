@@ -2,8 +2,10 @@
  * @iii-dev/sdk: connect a Node.js worker to the iii engine. Register functions and the triggers
  * that run them, call functions anywhere, use state and streams, log with the trace id.
  */
-export { Bridge, createBridge, DEFAULT_BRIDGE_URL, getDefaultBridge, logger, setDefaultBridge } from './bridge.js'
+export { Bridge } from './bridge.js'
 export { getContext, type InvocationContext, newTraceparent, traceIdOf } from './context.js'
+export { createBridge, getDefaultBridge, setDefaultBridge } from './default-bridge.js'
+export { logger } from './default-slot.js'
 export { ErrorCode, IIIError, isWireError, type WireError } from './errors.js'
 export {
   type DeadLetter,
@@ -31,20 +33,29 @@ export {
   useEvent,
   useFunctionsAvailable,
 } from './hooks.js'
-export { Logger, type LoggerOptions, type LogLevel, type LogRecord } from './logger.js'
+export {
+  Logger,
+  type LoggerOptions,
+  type LogLevel,
+  type LogRecord,
+  SECRET_KEYS,
+  SECRET_QUERY_PARAMS,
+} from './logger.js'
+export { type BridgeOptions, DEFAULT_BRIDGE_URL, DEFAULTS } from './options.js'
 export type { Frame, FrameType, JsonObject, TriggerMeta } from './protocol.js'
 export * as protocol from './protocol.js'
 export { State } from './state.js'
 export { type SetResult, Stream, type UpdateOp } from './stream.js'
 export type {
   BridgeEvents,
-  BridgeOptions,
+  Caller,
   ConditionInput,
   FunctionHandler,
   FunctionMessage,
   FunctionRef,
   InvokeOptions,
   RegisterFunctionInput,
+  Registrar,
   Registration,
   ServiceInput,
   TriggerConfig,

@@ -40,15 +40,52 @@ function defaultWrite(line: string, level: LogLevel): void {
   else process.stdout.write(`${line}\n`)
 }
 
-const SECRET_KEY =
-  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|token|access[-_]?token|refresh[-_]?token|password|passwd|secret|client[-_]?secret)$/i
+/**
+ * The keys whose values are redacted, matched whole and case-insensitively (`tokenizer` is
+ * kept). The same list as the Python SDK: protocol/sdk-cases.json `redaction.secret_keys`.
+ */
+export const SECRET_KEYS: readonly string[] = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api_key',
+  'api-key',
+  'apikey',
+  'token',
+  'access_token',
+  'access-token',
+  'refresh_token',
+  'password',
+  'passwd',
+  'secret',
+  'client_secret',
+]
 
-/** Replaces the query string values of secret-looking parameters (`?token=...`) in a URL. */
+/** The URL query parameters whose values are redacted in strings (`?token=...`). */
+export const SECRET_QUERY_PARAMS: readonly string[] = [
+  'token',
+  'access_token',
+  'api_key',
+  'apikey',
+  'key',
+  'password',
+  'secret',
+]
+
+const secretKeys = new Set(SECRET_KEYS)
+const secretQuery = new RegExp(`([?&](?:${SECRET_QUERY_PARAMS.join('|')})=)[^&#\\s]*`, 'gi')
+
+/** Replaces the values of secret query parameters ({@link SECRET_QUERY_PARAMS}) in a string. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|access_token|api_key|apikey|key|password|secret)=)[^&#\s]*/gi, '$1[redacted]')
+  return url.replace(secretQuery, '$1[redacted]')
 }
 
-/** A copy of `value` with secret-looking keys replaced by `[redacted]` (depth-limited). */
+/**
+ * A copy of `value` with the values under {@link SECRET_KEYS} replaced by `[redacted]` and
+ * secret query parameters redacted in strings (depth-limited; cycles become `[...]`).
+ */
 export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
   if (typeof value === 'string') return value.includes('=') ? redactUrl(value) : value
   if (typeof value !== 'object' || value === null) return value
@@ -57,7 +94,9 @@ export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()):
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, seen))
   if (value instanceof Error) return { name: value.name, message: value.message }
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1, seen)
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = secretKeys.has(k.toLowerCase()) ? '[redacted]' : redact(v, depth + 1, seen)
+  }
   return out
 }
 

@@ -1,18 +1,23 @@
 /**
  * State: the engine's key-value store of groups of items (the `state.*` built-ins). Use
- * `bridge.state`-style access through `new State(bridge)`, or `new State()` for the default
+ * `bridge.state`, `new State(bridge)` (any {@link Caller}), or `new State()` for the default
  * bridge. Unlike streams, state is not pushed to clients; changes fire `state` triggers.
  */
-import { type Bridge, getDefaultBridge } from './bridge.js'
+import { useDefault } from './default-slot.js'
 import type { SetResult, UpdateOp } from './stream.js'
+import type { Caller } from './types.js'
 
 /** A handle on the engine's state store. Every method is one call to a `state.*` built-in. */
 export class State {
-  /** @param bridge the bridge to use; the default bridge (looked up at each call) when left out */
-  constructor(private readonly bridge?: Bridge) {}
+  /** @param bridge the bridge (any {@link Caller}) to use; the default bridge (looked up at each call) when left out */
+  constructor(private readonly bridge?: Caller) {}
 
   private call<R>(fn: string, data: Record<string, unknown>): Promise<R> {
-    return (this.bridge ?? getDefaultBridge()).invokeFunction<R>(`state.${fn}`, data)
+    try {
+      return (this.bridge ?? useDefault()).invokeFunction<R>(`state.${fn}`, data)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /** The value, or `null` when there is none. */

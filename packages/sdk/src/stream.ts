@@ -1,9 +1,11 @@
 /**
  * Streams: named collections of groups of items, stored by the engine's `streams` module and
  * pushed to subscribed clients in real time. `new Stream('todos')` talks through the default
- * bridge unless a bridge is given.
+ * bridge unless a bridge (any {@link Caller}) is given.
  */
-import { type Bridge, getDefaultBridge } from './bridge.js'
+import { useDefault } from './default-slot.js'
+import { ErrorCode, IIIError } from './errors.js'
+import type { Caller } from './types.js'
 
 /** One atomic change of an item (for `update`). `path` is a dot-separated field path. */
 export type UpdateOp =
@@ -22,20 +24,24 @@ export interface SetResult<T> {
 export class Stream<T = any> {
   /**
    * @param streamName the stream's name
-   * @param bridge the bridge to use; the default bridge (looked up at each call) when left out
+   * @param bridge the bridge (any {@link Caller}) to use; the default bridge (looked up at each call) when left out
+   * @throws IIIError `invalid_argument` when the name is not a non-empty string
    */
   constructor(
     readonly streamName: string,
-    private readonly bridge?: Bridge,
+    private readonly bridge?: Caller,
   ) {
-    if (typeof streamName !== 'string' || streamName.length === 0) throw new TypeError('a stream needs a name')
+    if (typeof streamName !== 'string' || streamName.length === 0) {
+      throw new IIIError(ErrorCode.InvalidArgument, 'a stream needs a name')
+    }
   }
 
   private call<R>(fn: string, data: Record<string, unknown>): Promise<R> {
-    return (this.bridge ?? getDefaultBridge()).invokeFunction<R>(`streams.${fn}`, {
-      stream_name: this.streamName,
-      ...data,
-    })
+    try {
+      return (this.bridge ?? useDefault()).invokeFunction<R>(`streams.${fn}`, { stream_name: this.streamName, ...data })
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /** The item, or `null` when there is none. */

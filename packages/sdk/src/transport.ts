@@ -1,7 +1,8 @@
 /**
  * The socket under the bridge: one WebSocket to the engine that reopens itself after it drops,
- * with exponential backoff and full jitter, and that detects a half-open connection with
- * WebSocket pings. It knows nothing about frames; the bridge gives it text and gets text back.
+ * with exponential backoff and equal jitter, and that detects a half-open connection with
+ * WebSocket pings. It knows nothing about frames: `connection.ts` gives it text and gets text
+ * back.
  */
 import type { Socket } from 'node:net'
 import WebSocket from 'ws'
@@ -17,7 +18,7 @@ export interface TransportOptions {
   /** How often to ping the engine; a ping still unanswered at the next tick drops the socket. 0 = off. */
   pingIntervalMs: number
   /** Handshake timeout for one attempt. */
-  connectTimeoutMs: number
+  handshakeTimeoutMs: number
   log: Logger
 }
 
@@ -29,10 +30,15 @@ export interface TransportHandlers {
   onMessage(text: string): void
 }
 
-/** Full jitter: a random delay in [0, min(max, initial * 2^attempt)). */
+/**
+ * The delay before reconnect attempt `attempt` (0 for the first retry): exponential with equal
+ * jitter, uniformly random in [cap / 2, cap] where cap = min(max, initial * 2^attempt). Half of
+ * it is fixed, so a crowd of workers never retries at once at 0 ms; half is random, so it
+ * spreads out. The same rule as the Python SDK (protocol/sdk-cases.json, `backoff`).
+ */
 export function backoffDelay(attempt: number, initialDelayMs: number, maxDelayMs: number): number {
-  const cap = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(attempt, 30))
-  return Math.floor(Math.random() * cap)
+  const cap = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(Math.max(attempt, 0), 30))
+  return cap / 2 + Math.random() * (cap / 2)
 }
 
 export class ReconnectingSocket {
@@ -97,11 +103,11 @@ export class ReconnectingSocket {
   }
 
   private open(): void {
-    const { url, headers, connectTimeoutMs, log } = this.options
+    const { url, headers, handshakeTimeoutMs, log } = this.options
     log.debug(`connecting to ${redactUrl(url)}`)
     let ws: WebSocket
     try {
-      ws = new WebSocket(url, { headers, handshakeTimeout: connectTimeoutMs })
+      ws = new WebSocket(url, { headers, handshakeTimeout: handshakeTimeoutMs })
     } catch (err) {
       // a malformed URL throws synchronously; treat it like a failed attempt
       this.scheduleRetry((err as Error).message)
@@ -154,7 +160,7 @@ export class ReconnectingSocket {
       const level = this.attempt % 20 === 0 ? 'warn' : 'debug'
       this.options.log.log(
         level,
-        `cannot connect to ${redactUrl(this.options.url)} (${redactUrl(reason)}); attempt ${this.attempt + 1}, retrying in ${delay} ms`,
+        `cannot connect to ${redactUrl(this.options.url)} (${redactUrl(reason)}); attempt ${this.attempt + 1}, retrying in ${Math.round(delay)} ms`,
       )
     }
     this.attempt++

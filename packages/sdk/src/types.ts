@@ -1,33 +1,10 @@
-/** The shapes a {@link Bridge} takes and gives: options, registration inputs and handles. */
+/**
+ * The shapes a bridge takes and gives: registration inputs and handles, call options, events, and
+ * the small {@link Caller} / {@link Registrar} interfaces that `State`, `Stream` and the hooks
+ * need (so they never import the bridge).
+ */
 import type { InvocationContext } from './context.js'
-import type { LogLevel } from './logger.js'
 import type { ErrorFrame, JsonObject, TriggerMeta } from './protocol.js'
-
-/** Options of a bridge. Every field is optional; the defaults are listed per field. */
-export interface BridgeOptions {
-  /** Engine address; default `III_BRIDGE_URL`, else `ws://127.0.0.1:49134`. */
-  url?: string
-  /** A name for this worker, shown by `engine.workers.list`; default `III_WORKER_NAME`. */
-  workerName?: string
-  /** Bearer token for the engine's worker authentication, sent in the handshake. Never logged. */
-  token?: string
-  /** Default timeout of `invokeFunction`, in ms (sent to the engine as `timeout_ms`). Default 30000. */
-  invocationTimeoutMs?: number
-  /** First reconnect delay cap in ms; doubles per failed attempt. Default 100. */
-  reconnectInitialDelayMs?: number
-  /** Largest reconnect delay cap in ms. Default 5000. */
-  reconnectMaxDelayMs?: number
-  /** Handshake timeout of one connection attempt, in ms. Default 10000. */
-  connectTimeoutMs?: number
-  /** WebSocket ping interval for detecting a dead engine, in ms; 0 turns it off. Default 20000. */
-  pingIntervalMs?: number
-  /** Most frames kept while the socket is closed; more reject with `queue_full`. Default 10000. */
-  maxQueuedMessages?: number
-  /** Also send handler logs to the engine's `logger.log`. Default true. */
-  forwardLogs?: boolean
-  /** Lowest level written locally (and forwarded). Default `III_LOG_LEVEL`, else `info`. */
-  logLevel?: LogLevel | 'silent'
-}
 
 /** A function handler: gets the call's `data` and its context; may be sync or async. */
 export type FunctionHandler<TInput = any, TOutput = unknown> = (
@@ -122,4 +99,15 @@ export interface BridgeEvents {
   disconnected: []
   workerregistered: [workerId: string]
   engineerror: [frame: ErrorFrame]
+}
+
+/** What `State` and `Stream` need of a bridge: calling a function. `Bridge` is one. */
+export interface Caller {
+  invokeFunction<TOutput = any>(function_path: string, data?: unknown, options?: InvokeOptions): Promise<TOutput>
+}
+
+/** What the hooks need of a bridge: registering a function and a trigger. `Bridge` is one. */
+export interface Registrar {
+  registerFunction<TInput = any, TOutput = unknown>(input: RegisterFunctionInput<TInput, TOutput>): FunctionRef
+  registerTrigger(input: TriggerInput): TriggerRef
 }

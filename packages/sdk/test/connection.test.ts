@@ -7,12 +7,12 @@ import { backoffDelay } from '../src/transport.ts'
 import { coded, connectBridge, freePort, makeBridge, sleep, waitForFunctions } from './helpers.ts'
 
 describe('connection', () => {
-  test('backoff is full jitter under a doubling cap', () => {
+  test('backoff is equal jitter under a doubling cap', () => {
     for (let attempt = 0; attempt < 10; attempt++) {
       const cap = Math.min(5000, 100 * 2 ** attempt)
       for (let i = 0; i < 50; i++) {
         const d = backoffDelay(attempt, 100, 5000)
-        assert.ok(d >= 0 && d < cap, `attempt ${attempt}: ${d} not in [0, ${cap})`)
+        assert.ok(d >= cap / 2 && d <= cap, `attempt ${attempt}: ${d} not in [${cap / 2}, ${cap}]`)
       }
     }
     const spread = new Set(Array.from({ length: 20 }, () => backoffDelay(6, 100, 5000)))

@@ -58,13 +58,14 @@ describe('wire', () => {
     bridge.registerTriggerType({ id: 'tt' }, { registerTrigger() {}, unregisterTrigger() {} })
     bridge.registerFunction({ function_path: 'f.one', description: 'one', handler: () => 1 })
     await bridge.connect()
-    const order = ['registerfunction', 'registertriggertype', 'registertrigger', 'registercondition', 'registerservice']
+    // the order of protocol/sdk-cases.json `replay_order` (contract.test.ts checks it against the file)
+    const order = ['registerservice', 'registertriggertype', 'registerfunction', 'registercondition', 'registertrigger']
     await eventually(() => p.frames.some((f) => f.function_path === 'engine.workers.register'))
     assert.deepEqual(
       p.frames.slice(0, 5).map((f) => f.type),
       order,
     )
-    assert.deepEqual(p.frames[0], { type: 'registerfunction', function_path: 'f.one', description: 'one' })
+    assert.deepEqual(p.frames[2], { type: 'registerfunction', function_path: 'f.one', description: 'one' })
     const hello = p.frames.find((f) => f.function_path === 'engine.workers.register')
     assert.equal(hello.invocation_id, undefined, 'fire-and-forget')
     assert.equal(hello.data.runtime, 'node')
