@@ -13,7 +13,7 @@ const WORKERS = 4
 const STREAM_RATE = 100 // changes per second, open loop
 
 /** Publishes for `ms` and waits until all sent x n deliveries arrived; returns deliveries/s. */
-async function fanoutRound({ pub, subs }, n, ms, label) {
+export async function fanoutRound({ pub, subs }, n, ms, label) {
   await Promise.all(subs.map((s) => s.request({ cmd: 'reset' })))
   const { sent, t0 } = await pub.request({ cmd: 'run', n, ms })
   const expected = sent * n

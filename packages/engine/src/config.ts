@@ -13,13 +13,14 @@ import { authOptions, limitsOptions } from './bridge/options.js'
 import { type ClusterOptions, clusterOptions } from './cluster/options.js'
 import { translateOriginalConfig } from './config-original.js'
 import { type ApiOptions, apiOptions } from './modules/api/options.js'
+import { type EventOptions, eventOptions } from './modules/event/options.js'
 import { noOptions } from './modules/module.js'
 import { type StateOptions, stateOptions } from './modules/state/options.js'
 import { resolveStore, type StoreOptions } from './modules/store/options.js'
 import { type StreamsOptions, streamsOptions } from './modules/streams/options.js'
 import { type RedisOptions, redisOptions } from './redis/options.js'
 
-export type { ApiOptions, ClusterOptions, RedisOptions, StateOptions, StoreOptions, StreamsOptions }
+export type { ApiOptions, ClusterOptions, EventOptions, RedisOptions, StateOptions, StoreOptions, StreamsOptions }
 
 const port = z.number().int().min(0).max(65535)
 const positive = z.number().int().positive()
@@ -57,7 +58,7 @@ const configSchema = z
     modules: z
       .object({
         api: moduleEntry(apiOptions),
-        event: moduleEntry(noOptions),
+        event: moduleEntry(eventOptions),
         cron: moduleEntry(noOptions),
         state: moduleEntry(stateOptions),
         streams: moduleEntry(streamsOptions),
@@ -93,7 +94,7 @@ export interface EngineOptions {
   }
   modules: {
     api: ApiOptions | null
-    event: object | null
+    event: EventOptions | null
     cron: object | null
     state: StateOptions | null
     streams: StreamsOptions | null
@@ -173,7 +174,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     },
     modules: {
       api: pick(c.modules.api, apiOptions),
-      event: pick(c.modules.event, noOptions),
+      event: pick(c.modules.event, eventOptions),
       cron: pick(c.modules.cron, noOptions),
       state: store('state', pick(c.modules.state, stateOptions)),
       streams: store('streams', pick(c.modules.streams, streamsOptions)),

@@ -3,7 +3,7 @@
  * Emitting from inside the handler carries the call's trace on (the SDK runs every handler in
  * its invocation context), so the steps downstream log the same trace id.
  */
-import type { Bridge, InvocationContext } from '@iii-dev/sdk'
+import type { Bridge, EmitOptions, InvocationContext } from '@iii-dev/sdk'
 import type { Emit, FlowContext, MatchHandlers, MotiaStream, TriggerInput, TriggerMetadata } from './types.js'
 
 export interface ContextOptions {
@@ -39,16 +39,18 @@ function triggerHelpers(trigger: TriggerMetadata, input: TriggerInput) {
 
 export function createFlowContext(o: ContextOptions): FlowContext {
   const logger = o.invocation.logger
-  const emit = ((topicOrEvent: string | { topic: string; data?: unknown }, data?: unknown) => {
+  const emit = ((topicOrEvent: string | { topic: string; data?: unknown }, data?: unknown, opts?: EmitOptions) => {
     const topic = typeof topicOrEvent === 'string' ? topicOrEvent : topicOrEvent?.topic
     const payload = typeof topicOrEvent === 'string' ? data : topicOrEvent?.data
+    // emit({topic, data}, options): the options come second.
+    const options = typeof topicOrEvent === 'string' ? opts : (data as EmitOptions | undefined)
     if (typeof topic !== 'string' || topic.length === 0) {
       return Promise.reject(new TypeError('emit needs a topic: emit(topic, data) or emit({topic, data})'))
     }
     if (o.emits !== undefined && !o.emits.includes(topic)) {
       logger.warn(`step ${o.step} emits "${topic}", which is not in its config.emits`)
     }
-    return o.bridge.emit(topic, payload === undefined ? null : payload)
+    return o.bridge.emit(topic, payload === undefined ? null : payload, options)
   }) as Emit
   return {
     emit,

@@ -124,8 +124,14 @@ export function engineTrigger(trigger: Trigger): { trigger_type: string; config:
   switch (trigger.type) {
     case 'api':
       return { trigger_type: 'api', config: { api_path: trigger.path, http_method: trigger.method.toUpperCase() } }
-    case 'event':
-      return { trigger_type: 'event', config: { topic: trigger.topic } }
+    case 'event': {
+      // The retry fields go to the engine as they are; it validates them (docs/events.md).
+      const config: JsonObject = { topic: trigger.topic }
+      for (const k of ['max_attempts', 'backoff', 'timeout_ms', 'concurrency', 'fifo'] as const) {
+        if (trigger[k] !== undefined) config[k] = trigger[k]
+      }
+      return { trigger_type: 'event', config }
+    }
     case 'cron': {
       const config: JsonObject = { expression: trigger.expression }
       if (trigger.timezone !== undefined) config.timezone = trigger.timezone

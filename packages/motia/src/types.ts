@@ -87,6 +87,12 @@ export interface EventTrigger<TInput extends StepSchemaInput | undefined = any> 
   input?: TInput
   /** Accepted for compatibility with the original Motia; not used. */
   infrastructure?: unknown
+  /** Retry policy of durable events (docs/events.md), passed to the engine's trigger config. */
+  max_attempts?: number
+  backoff?: { type?: 'exponential' | 'fixed'; initial_ms?: number; max_ms?: number; jitter?: boolean }
+  timeout_ms?: number
+  concurrency?: number
+  fifo?: boolean
 }
 
 export interface CronTrigger extends TriggerBase {

@@ -5,7 +5,7 @@
  * input from the config's own schemas when the config keeps its literal type
  * (`as const satisfies StepConfig`), and `Handlers<'StepName'>` reads it from `StepInputs`.
  */
-import type { ApiResponse } from '@iii-dev/sdk'
+import type { ApiResponse, EmitOptions, EmitResult } from '@iii-dev/sdk'
 import type {
   ApiRequest,
   FlowContext,
@@ -27,22 +27,23 @@ export interface Streams {}
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging (types.d.ts)
 export interface StepInputs {}
 
-/** Options of one emit (fields are added by the features that read them). */
-export interface EmitOptions {
-  [key: string]: unknown
-}
+/** Options of one emit: `idempotencyKey`, `messageGroupId`, `delayMs` (docs/events.md). */
+export type { EmitOptions }
 
 type Loose = [keyof Topics] extends [never] ? true : false
 
 /** `ctx.emit`: any topic while `Topics` is empty, else only known topics with their data type. */
 export type EmitFn = Loose extends true
   ? {
-      (topic: string, data?: unknown, options?: EmitOptions): Promise<void>
-      (event: { topic: string; data?: unknown }, options?: EmitOptions): Promise<void>
+      (topic: string, data?: unknown, options?: EmitOptions): Promise<EmitResult>
+      (event: { topic: string; data?: unknown }, options?: EmitOptions): Promise<EmitResult>
     }
   : {
-      <T extends keyof Topics & string>(topic: T, data: Topics[T], options?: EmitOptions): Promise<void>
-      <T extends keyof Topics & string>(event: { topic: T; data: Topics[T] }, options?: EmitOptions): Promise<void>
+      <T extends keyof Topics & string>(topic: T, data: Topics[T], options?: EmitOptions): Promise<EmitResult>
+      <T extends keyof Topics & string>(
+        event: { topic: T; data: Topics[T] },
+        options?: EmitOptions,
+      ): Promise<EmitResult>
     }
 
 /** `ctx.streams`: any name while `Streams` is empty, else the declared streams. */

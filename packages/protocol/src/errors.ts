@@ -27,6 +27,8 @@ export const ErrorCode = {
   Forbidden: 'forbidden',
   /** A per-connection limit is reached (calls in flight, registrations). */
   TooManyRequests: 'too_many_requests',
+  /** A handler's answer: do not retry this event delivery, dead-letter it at once. */
+  NonRetryable: 'non_retryable',
   /** SDK: the bridge was closed with `close()` / `disconnect()` while the operation waited. */
   BridgeClosed: 'bridge_closed',
   /** SDK: too many frames are queued while the socket is closed. */

@@ -9,6 +9,7 @@ import { Calls } from './calls.js'
 import { Connection } from './connection.js'
 import { currentDefault, setCurrentDefault } from './default-slot.js'
 import { ErrorCode, IIIError } from './errors.js'
+import { type EmitOptions, type EmitResult, emitInput } from './events.js'
 import { Invocations } from './invocations.js'
 import { Logger, type LogRecord } from './logger.js'
 import { type BridgeOptions, type ResolvedOptions, resolveOptions } from './options.js'
@@ -162,9 +163,12 @@ export class Bridge {
     this.calls.invokeAsync(function_path, data, options?.trigger)
   }
 
-  /** Publishes `data` on an event topic (the built-in `emit`); resolves once the engine took it. */
-  async emit(topic: string, data: unknown): Promise<void> {
-    await this.invokeFunction('emit', { topic, data })
+  /**
+   * Publishes `data` on an event topic (the built-in `emit`); resolves once the engine stored
+   * it, with `{event_id, duplicate}` (null when events are not durable). See {@link EmitOptions}.
+   */
+  emit(topic: string, data: unknown, options?: EmitOptions): Promise<EmitResult> {
+    return this.invokeFunction('emit', emitInput(topic, data, options))
   }
 
   private onClosed(): void {

@@ -8,6 +8,17 @@ export { createBridge, getDefaultBridge, setDefaultBridge } from './default-brid
 export { logger } from './default-slot.js'
 export { ErrorCode, IIIError, isWireError, type WireError } from './errors.js'
 export {
+  type DeadLetter,
+  type DeadLetterPage,
+  type DeadLetterSelector,
+  type EmitOptions,
+  type EmitResult,
+  Events,
+  NonRetryableError,
+  RetryAfterError,
+  type SubscriptionStats,
+} from './events.js'
+export {
   type ApiConfig,
   type ApiRequest,
   type ApiResponse,

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import type { EngineOptions } from '../config.js'
-import { ErrorCode, IIIError } from '../errors.js'
+import { ErrorCode, IIIError, type WireError } from '../errors.js'
 import { createLogger, type Logger } from '../log.js'
 import type {
   CallContext,
@@ -314,18 +314,13 @@ export class Engine implements EngineApi {
   }
 
   /** Settles a call with a worker's `invocationresult`; results for unknown or foreign calls are dropped. */
-  settle(
-    worker: WorkerRecord,
-    id: string,
-    result: unknown,
-    error: { code: string; message: string } | undefined,
-  ): void {
+  settle(worker: WorkerRecord, id: string, result: unknown, error: WireError | undefined): void {
     const call = this.pending.get(id)
     if (call === undefined || call.worker !== worker) return
     this.pending.delete(id)
     worker.running.delete(id)
     clearTimeout(call.timer)
-    if (error !== undefined) call.reject(new IIIError(error.code, error.message))
+    if (error !== undefined) call.reject(new IIIError(error.code, error.message, error.details))
     else call.resolve(result === undefined ? null : result)
   }
 

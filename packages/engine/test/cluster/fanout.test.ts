@@ -55,9 +55,7 @@ test('a stream change made through engine A reaches socket clients on B and C', 
 
   // Every engine reads the same store; items come back as they were stored (no id added).
   const reader = await RawBridge.connect(c.bridgeUrl, t)
-  assert.deepEqual(await reader.call('streams.getGroup', key('todos', 'inbox')), [
-    { title: 'two', done: true },
-  ])
+  assert.deepEqual(await reader.call('streams.getGroup', key('todos', 'inbox')), [{ title: 'two', done: true }])
 })
 
 test('state and stream triggers fire once per change, whichever engine made it', { skip }, async (t) => {

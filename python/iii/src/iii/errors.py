@@ -50,6 +50,7 @@ class ErrorCode(StrEnum):
     BRIDGE_CLOSED = "bridge_closed"
     QUEUE_FULL = "queue_full"
     CONNECTION_FAILED = "connection_failed"
+    NON_RETRYABLE = "non_retryable"
 
 
 class IIIError(Exception):
@@ -201,6 +202,25 @@ class ConnectionFailedError(IIIError):
     code = ErrorCode.CONNECTION_FAILED
 
 
+class NonRetryableError(IIIError):
+    """Raise from a handler to refuse the call for good: a durable event delivery failing with
+    it goes to the dead letters at once, without retries (docs/events.md)."""
+
+    code = ErrorCode.NON_RETRYABLE
+
+
+class RetryAfterError(IIIError):
+    """Raise from a handler to have a durable event delivery retried after ``retry_after_ms``
+    instead of its backoff (it still counts as an attempt). On the wire: ``invocation_failed``
+    with ``details: {"retry_after_ms": ...}``."""
+
+    code = ErrorCode.INVOCATION_FAILED
+
+    def __init__(self, message: str, retry_after_ms: int) -> None:
+        super().__init__(message, details={"retry_after_ms": retry_after_ms})
+        self.retry_after_ms = retry_after_ms
+
+
 ERROR_CLASSES: dict[str, type[IIIError]] = {
     str(cls.code): cls
     for cls in (
@@ -225,6 +245,7 @@ ERROR_CLASSES: dict[str, type[IIIError]] = {
         BridgeClosedError,
         QueueFullError,
         ConnectionFailedError,
+        NonRetryableError,
     )
 }
 """The :class:`IIIError` subclass of each catalogue code."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from iii import Bridge, Logger
+from iii.events import emit_input
 
 from ._checks import check_id
 from .state import StateManager
@@ -132,9 +133,18 @@ class FlowContext(Generic[TEmit]):
         self.streams = Streams(bridge)
         self.logger = Logger("motia", function_path=function_path)
 
-    async def emit(self, topic: str | dict[str, Any], data: Any = None) -> None:
+    async def emit(
+        self,
+        topic: str | dict[str, Any],
+        data: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        message_group_id: str | None = None,
+        delay_ms: int | None = None,
+    ) -> Any:
         """Publish ``data`` to ``topic`` (also accepts ``emit({"topic": ..., "data": ...})``).
 
+        Returns the engine's ``{event_id, duplicate}`` once the event is stored (docs/events.md).
         A topic missing from the step's declared ``emits`` is still sent, with a warning (as in
         Node Motia)."""
         if isinstance(topic, dict):
@@ -142,7 +152,14 @@ class FlowContext(Generic[TEmit]):
         check_id("topic", topic)
         if self.emits and topic not in self.emits:
             self.logger.warning(f'step {self.step} emits "{topic}", which is not in its emits')
-        await self._bridge.invoke_function("emit", {"topic": topic, "data": data})
+        body = emit_input(
+            cast(str, topic),
+            data,
+            idempotency_key=idempotency_key,
+            message_group_id=message_group_id,
+            delay_ms=delay_ms,
+        )
+        return await self._bridge.invoke_function("emit", body)
 
     async def call(self, function_path: str, data: Any = None, **kwargs: Any) -> Any:
         """Invoke any function in the system (continues this call's trace)."""

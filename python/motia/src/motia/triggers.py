@@ -146,6 +146,12 @@ class EventTrigger(_Trigger):
 
     type: Literal["event"] = "event"
     topic: Annotated[str, Field(min_length=1)]
+    # Retry policy of durable events (docs/events.md); the engine validates the values.
+    max_attempts: int | None = None
+    backoff: dict[str, Any] | None = None
+    timeout_ms: int | None = None
+    concurrency: int | None = None
+    fifo: bool | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -235,7 +241,9 @@ def trigger_config(trigger: AnyTrigger) -> dict[str, Any]:
             config["description"] = trigger.description
         return config
     if isinstance(trigger, EventTrigger):
-        return {"topic": trigger.topic}
+        fields = ("max_attempts", "backoff", "timeout_ms", "concurrency", "fifo")
+        extra = {k: getattr(trigger, k) for k in fields if getattr(trigger, k) is not None}
+        return {"topic": trigger.topic, **extra}
     if isinstance(trigger, CronTrigger):
         config = {"expression": trigger.expression}
         if trigger.timezone:

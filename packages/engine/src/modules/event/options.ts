@@ -1,0 +1,23 @@
+/** The `event` module's options (`modules.event` in the config); see docs/events.md. */
+import { z } from 'zod'
+
+const positive = z.number().int().positive()
+
+export const eventOptions = z
+  .object({
+    /** Store events and deliver them at least once (true), or the lossy in-memory fan-out (false). */
+    durable: z.boolean().default(true),
+    /** How long a subscription whose workers all left keeps collecting events for them. */
+    subscription_ttl_ms: positive.default(3_600_000),
+    /** How long an idempotency key dedups emits on its topic. */
+    idempotency_ttl_ms: positive.default(86_400_000),
+    /** How long dead letters are kept. */
+    dead_letter_retention_ms: positive.default(7 * 86_400_000),
+    /** How often TTL expiry, retention and lost leases are checked. */
+    sweep_interval_ms: positive.max(60_000).default(1000),
+    /** `normal` survives a killed engine; `full` also survives power loss (one fsync per commit). */
+    synchronous: z.enum(['normal', 'full']).default('normal'),
+  })
+  .strict()
+
+export type EventOptions = z.infer<typeof eventOptions>
