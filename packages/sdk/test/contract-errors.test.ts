@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { repoRoot } from '@iii-dev/testkit'
+import { NonRetryableError } from '../src/index.ts'
 import { coded, freePort, makeBridge, sleep } from './helpers.ts'
 import { startPeer } from './peer.ts'
 
@@ -39,6 +40,24 @@ const scenarios: Record<string, (t: { after(fn: () => unknown): void }) => Promi
     const notJson = await p.next((f) => f.invocation_id === 'f-2')
     assert.equal(notJson.error.code, 'invocation_failed')
     assert.match(notJson.error.message, /the result is not JSON/)
+  },
+
+  async non_retryable(t) {
+    const p = await startPeer(t)
+    const bridge = makeBridge(t, p.url)
+    bridge.registerFunction({
+      function_path: 'card.charge',
+      handler: () => {
+        throw new NonRetryableError('card declined', { card: 'visa' })
+      },
+    })
+    await bridge.connect()
+    p.send({ type: 'invokefunction', invocation_id: 'n-1', function_path: 'card.charge', data: {} })
+    assert.deepEqual((await p.next((f) => f.invocation_id === 'n-1')).error, {
+      code: 'non_retryable',
+      message: 'card declined',
+      details: { card: 'visa' },
+    })
   },
 
   async invocation_stopped(t) {
