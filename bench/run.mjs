@@ -120,7 +120,19 @@ if (scaling.length > 0) {
 }
 writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`)
 writeFileSync(join(outDir, 'report.md'), `${md.join('\n')}\n`)
-console.log(md.join('\n'))
+if (smoke) {
+  // One line per scenario: a smoke round checks that each runs and loses nothing; its ratios
+  // (one short round on a busy machine) are no verdict on the targets, so none is printed.
+  for (const s of report.scenarios) {
+    const failed = s.failures ?? []
+    const verdict = failed.length === 0 ? 'no failures' : `FAILED: ${failed.join('; ')}`
+    console.log(
+      `${s.id} ran in ${fmt(s.seconds, 1)} s: ${s.targets.length} ratios in report.md, ${verdict} (${s.title})`,
+    )
+  }
+} else {
+  console.log(md.join('\n'))
+}
 console.error(`report written to ${outDir}/report.{json,md}`)
 if (report.failures.length > 0) {
   console.error(`FAILED: ${report.failures.join('; ')}`)

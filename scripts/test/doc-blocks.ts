@@ -5,6 +5,7 @@
  *   <!-- doc-test: skip (why this block is not run) -->
  *   <!-- doc-test: expect POST /users {"name":"Ada"} -> 201 -->   (an HTTP check, repeatable)
  *   <!-- doc-test: with npm start -->                            (a command to run first)
+ *   <!-- doc-test: env ORDERS_TOKEN=s3cret -->                   (an environment variable for it)
  *
  * Markdown is read with `marked`'s lexer, so blocks inside lists and quotes are found too.
  */
@@ -36,6 +37,8 @@ export interface Block {
   text: string
   skip: string | null
   with: string | null
+  /** Environment variables the block runs with (`env NAME=value` directives). */
+  env: Record<string, string>
   expects: Expect[]
 }
 
@@ -52,8 +55,10 @@ function parseDirectives(html: string, where: string, into: Omit<Block, 'id' | '
     const body = d[1]
     const skip = /^skip\s*\((.+)\)$/.exec(body)
     const exp = expectRe.exec(body)
+    const env = /^env\s+([A-Za-z_][A-Za-z0-9_]*)=(\S*)$/.exec(body)
     if (skip !== null) into.skip = skip[1]
     else if (body.startsWith('with ')) into.with = body.slice(5).trim()
+    else if (env !== null) into.env[env[1]] = env[2]
     else if (exp !== null) {
       into.expects.push({
         method: exp[1],
@@ -70,7 +75,7 @@ function parseDirectives(html: string, where: string, into: Omit<Block, 'id' | '
 export function blocksOf(root: string, file: string): Block[] {
   const tokens = lexer(readFileSync(join(root, file), 'utf8'))
   const blocks: Block[] = []
-  let pending: Omit<Block, 'id' | 'file' | 'lang' | 'text'> = { skip: null, with: null, expects: [] }
+  let pending: Omit<Block, 'id' | 'file' | 'lang' | 'text'> = { skip: null, with: null, env: {}, expects: [] }
   const walk = (list: Token[]) => {
     for (const tok of list) {
       if (tok.type === 'space') continue
@@ -82,7 +87,7 @@ export function blocksOf(root: string, file: string): Block[] {
       } else if (tok.type === 'code') {
         blocks.push({ id: `${file}#${blocks.length + 1}`, file, lang: '', text: (tok as Tokens.Code).text, ...pending })
       }
-      pending = { skip: null, with: null, expects: [] }
+      pending = { skip: null, with: null, env: {}, expects: [] }
       const children = (tok as { tokens?: Token[]; items?: Token[] }).items ?? (tok as { tokens?: Token[] }).tokens
       if (children !== undefined) walk(children)
     }

@@ -1,7 +1,5 @@
 /**
- * NOT YET IN npm test (unfinished: 11 blocks still fail; run with
- * `node scripts/test-node.mjs scripts/test/docs.check.ts`).
- * The doc test: every fenced block of README.md, docs/*.md and the Python READMEs (the list is
+ * The doc test (alone: `node scripts/test-node.mjs scripts/test/docs.test.ts`): every fenced block of README.md, docs/*.md and the Python READMEs (the list is
  * in doc-blocks.ts) runs as written, or says why not with `<!-- doc-test: skip (reason) -->`.
  * By language:
  *
@@ -79,7 +77,7 @@ async function checkExpects(base: string, expects: Expect[]): Promise<void> {
 /** A script or a Motia/Python step file, against a fresh engine; then its checks. */
 async function runCode(t: Cleanup, b: Block): Promise<void> {
   const engine = await startEngine(t)
-  const env = { III_BRIDGE_URL: engine.bridgeUrl }
+  const env = { ...b.env, III_BRIDGE_URL: engine.bridgeUrl }
   const dir = project(t)
   const isNode = NODE.includes(b.lang)
   const ts = b.lang === 'ts' || b.lang === 'typescript'
@@ -149,7 +147,7 @@ async function runShell(t: Cleanup, b: Block): Promise<void> {
       assert.ok(lastId !== null, `${line}: no earlier command printed an "id"`)
       cmd = cmd.replaceAll('<id>', lastId)
     }
-    const out = await run('bash', ['-c', cmd], { cwd: repoRoot, timeoutMs: 30_000 })
+    const out = await run('bash', ['-c', cmd], { cwd: repoRoot, env: b.env, timeoutMs: 30_000 })
     if (/^\s*curl\b/.test(line)) {
       let json: any
       assert.doesNotThrow(() => (json = JSON.parse(out)), `${line} printed JSON: ${out}`)
@@ -162,7 +160,7 @@ async function runShell(t: Cleanup, b: Block): Promise<void> {
 async function runYaml(t: Cleanup, b: Block): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'doc-test-data-'))
   t.after(() => rmSync(dataDir, { recursive: true, force: true }))
-  const engine = await startEngine(t, { config: b.text, env: { III_DATA: dataDir } })
+  const engine = await startEngine(t, { config: b.text, env: { III_DATA: dataDir, ...b.env } })
   assert.match(engine.output(), /iii engine ready/)
   await checkExpects(engine.apiUrl, b.expects)
 }
