@@ -145,7 +145,10 @@ export class ReconnectingSocket {
       this.ws = undefined
       this.stopPing()
       if (opened) {
-        log.warn(`connection to ${redactUrl(url)} closed (code ${code}); reconnecting`)
+        // 1001 (going away) and 1012 (restart): the engine announced it; a warning is for a
+        // connection that dropped without a word.
+        const announced = code === 1001 || code === 1012
+        log[announced ? 'debug' : 'warn'](`connection to ${redactUrl(url)} closed (code ${code}); reconnecting`)
         this.handlers.onClose()
       }
       if (!this.stopped) this.scheduleRetry(failure || `closed with code ${code}`, opened)

@@ -3,9 +3,9 @@ import { createServer } from 'node:net'
 import { type Cleanup, eventually } from '@iii-dev/testkit'
 import { Bridge, type BridgeOptions } from '../src/index.ts'
 
-/** A bridge in the test process, closed when the test ends. Not connected yet. */
+/** A bridge in the test process, closed when the test ends; not connected yet. Its own warnings (the reconnects tests provoke) are off. */
 export function makeBridge(t: Cleanup, url: string, options: BridgeOptions = {}): Bridge {
-  const bridge = new Bridge(url, { logLevel: 'warn', forwardLogs: false, ...options })
+  const bridge = new Bridge(url, { logLevel: 'error', forwardLogs: false, ...options })
   t.after(() => bridge.close())
   return bridge
 }

@@ -226,7 +226,11 @@ class Transport:
             self._ws = None
             self._outbox.clear()
             if not self._stopping:
-                log.warning("connection to %s closed; reconnecting", self.url)
+                # 1001 (going away) and 1012 (restart): the engine announced it; a warning is
+                # for a connection that dropped without a word.
+                code = ws.close_code
+                level = logging.DEBUG if code in (1001, 1012) else logging.WARNING
+                log.log(level, "connection to %s closed (code %s); reconnecting", self.url, code)
             self._on_close()
 
     async def _write(self, ws: ClientConnection) -> None:
