@@ -32,14 +32,26 @@ export function childEnv(extra: Record<string, string | undefined> = {}): Record
   return { ...env, ...extra }
 }
 
-/** Runs a command to its end; rejects with its output when it fails or takes too long. */
+/** Runs a command to its end; rejects with its output when it fails or takes too long (then its whole process group is killed). */
 export function run(cmd: string, args: string[], opts: RunOptions): Promise<string> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: opts.cwd, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] })
+    // In its own process group, so a timeout also ends what the command started.
+    const proc = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: childEnv(opts.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
     let out = ''
     proc.stdout.setEncoding('utf8').on('data', (d) => (out += d))
     proc.stderr.setEncoding('utf8').on('data', (d) => (out += d))
-    const timer = setTimeout(() => proc.kill('SIGKILL'), opts.timeoutMs ?? 120_000)
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-(proc.pid as number), 'SIGKILL')
+      } catch {
+        proc.kill('SIGKILL')
+      }
+    }, opts.timeoutMs ?? 120_000)
     proc.once('error', reject)
     proc.once('exit', (code, signal) => {
       clearTimeout(timer)
