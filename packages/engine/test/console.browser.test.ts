@@ -24,12 +24,19 @@ async function consoleUrl(output: () => string): Promise<string> {
 }
 
 async function post(url: string, body: string) {
-  const res = await fetch(`${url}/api/invoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+  const res = await fetch(`${url}/api/invoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  })
   return { status: res.status, body: (await res.json()) as any }
 }
 
 test('the console lists workers and functions and invokes a function from the browser', async (t) => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: run "apt-get install -y chromium" or set CHROMIUM_PATH`)
+  assert.ok(
+    existsSync(CHROMIUM),
+    `Chromium is not installed at ${CHROMIUM}: run "apt-get install -y chromium" or set CHROMIUM_PATH`,
+  )
   const engine = await startEngine(t, { args: ['--console-port', '0'] })
   const url = await consoleUrl(() => engine.output())
 
@@ -42,7 +49,10 @@ test('the console lists workers and functions and invokes a function from the br
   const listed = await post(url, JSON.stringify({ function_path: 'engine.functions.list', data: {} }))
   assert.equal(listed.status, 200)
   assert.ok(listed.body.result.functions.some((f: any) => f.function_path === 'demo.echo'))
-  assert.deepEqual(await post(url, '{nope'), { status: 400, body: { error: { code: 'invalid_json', message: 'the request body is not JSON' } } })
+  assert.deepEqual(await post(url, '{nope'), {
+    status: 400,
+    body: { error: { code: 'invalid_json', message: 'the request body is not JSON' } },
+  })
   const missing = await post(url, JSON.stringify({ function_path: 'no.such.fn' }))
   assert.equal(missing.status, 404)
   assert.equal(missing.body.error.code, 'function_not_found')
@@ -67,7 +77,9 @@ test('the console lists workers and functions and invokes a function from the br
   await fn.locator('summary').click()
   await fn.locator('textarea.input').fill('{"word": "hello"}')
   await fn.locator('button.invoke').click()
-  await page.waitForFunction(() => document.querySelector('tr[data-function="demo.echo"] pre.output')?.textContent?.includes('echoed'))
+  await page.waitForFunction(() =>
+    document.querySelector('tr[data-function="demo.echo"] pre.output')?.textContent?.includes('echoed'),
+  )
   assert.deepEqual(JSON.parse((await fn.locator('pre.output').textContent()) ?? ''), { echoed: 'hello' })
   await page.screenshot({ path: join(shots, 'functions.png') })
 
