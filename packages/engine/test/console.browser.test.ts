@@ -83,9 +83,32 @@ test('the console lists workers and functions and invokes a function from the br
   assert.deepEqual(JSON.parse((await fn.locator('pre.output').textContent()) ?? ''), { echoed: 'hello' })
   await page.screenshot({ path: join(shots, 'functions.png') })
 
-  // Dead letters page: durable events are on this engine, and there are none yet.
+  // Dead letters page: a delivery that failed its only attempt shows up; Redrive (an explicit
+  // button) delivers it again, now to a handler that succeeds, and the letter is gone.
+  let healthy = false
+  const delivered: unknown[] = []
+  bridge.registerFunction('demo.fails', (data: any) => {
+    if (!healthy) throw new Error('not yet')
+    delivered.push(data)
+    return null
+  })
+  bridge.registerTrigger('t-fails', 'event', 'demo.fails', { topic: 'demo.topic', max_attempts: 1 })
+  await bridge.ready('demo.fails')
+  await bridge.call('emit', { topic: 'demo.topic', data: { n: 1 } })
+  for (let i = 0; i < 200; i++) {
+    if ((await bridge.call('events.deadLetters.list', {})).items.length > 0) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
   await page.click('nav button[data-page="deadletters"]')
+  const letter = page.locator('#dead-letters tr', { hasText: 'demo.topic' })
+  await letter.waitFor()
+  assert.match((await letter.textContent()) ?? '', /not yet/)
+  await page.screenshot({ path: join(shots, 'dead-letters.png') })
+  healthy = true
+  await letter.locator('button.redrive').click()
   await page.locator('#no-dead-letters').waitFor()
+  for (let i = 0; i < 200 && delivered.length === 0; i++) await new Promise((r) => setTimeout(r, 50))
+  assert.deepEqual(delivered, [{ n: 1 }])
 
   // Logs page: either the log lines (with the observability built-ins) or a clear
   // "not available" (function_not_found) instead of a broken page.
