@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { startEngine } from '@iii-dev/testkit'
+import { hasRedis, startEngine, startRedis } from '@iii-dev/testkit'
+import { Redis } from 'ioredis'
 import { RawBridge, RawStreamClient } from './fixtures/streams-helpers.ts'
 
 test('state.list and streams.list are getGroup under the original names (compat 4)', async (t) => {
@@ -138,4 +139,54 @@ test('the original config file shape starts the engine, maps known classes and w
   await w.call('state.set', { group_id: 'g', item_id: 'i', data: 1 })
   assert.ok(!existsSync(join(engine.dataDir, 'streams.db')))
   assert.ok(existsSync(join(engine.dataDir, 'state.db')))
+})
+
+test('the original config file: RedisAdapter state on a real redis-server, LoggingModule level, cors.allowed_origins, Event and Cron modules (compat 12)', {
+  skip: hasRedis() ? false : 'redis-server is not installed',
+}, async (t) => {
+  const redis = await startRedis(t)
+  const config = [
+    'modules:',
+    '  - class: modules::api::RestApiModule',
+    '    config:',
+    '      port: 0',
+    '      cors: { allowed_origins: ["https://app.example"], allowed_methods: [GET] }',
+    '  - class: modules::state::StateModule',
+    '    config:',
+    '      adapter:',
+    '        class: modules::state::adapters::RedisAdapter',
+    `        config: { redis_url: "${redis.url}" }`,
+    '  - class: modules::event::EventModule',
+    '    config:',
+    '      adapter: { class: modules::event::RedisAdapter, config: { redis_url: "redis://nowhere:1" } }',
+    '  - class: modules::cron::CronModule',
+    '  - class: modules::observability::LoggingModule',
+    '    config: { level: trace }',
+    '',
+  ].join('\n')
+  const engine = await startEngine(t, { config })
+  const w = await RawBridge.connect(engine.bridgeUrl, t)
+  await w.call('state.set', { group_id: 'orig', item_id: 'a', data: { n: 1 } })
+  // The state lives in the redis-server the file names, not in the embedded store.
+  const client = new Redis(redis.url)
+  t.after(() => client.quit())
+  const keys = await client.keys('*orig*')
+  assert.ok(keys.length > 0, 'state.set wrote nothing to redis')
+  assert.ok(!existsSync(join(engine.dataDir, 'state.db')))
+  assert.deepEqual(await w.call('state.get', { group_id: 'orig', item_id: 'a' }), { n: 1 })
+  // cors.allowed_origins became cors.origins; allowed_methods is named as ignored.
+  w.registerFunction('orig.hello', () => ({ status_code: 200, body: { hi: true } }))
+  w.registerTrigger('hello', 'api', 'orig.hello', { api_path: 'hello', http_method: 'GET' })
+  await w.ready('orig.hello')
+  await new Promise((r) => setTimeout(r, 200))
+  const res = await fetch(`${engine.apiUrl}/hello`, { headers: { origin: 'https://app.example' } })
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example')
+  const other = await fetch(`${engine.apiUrl}/hello`, { headers: { origin: 'https://evil.example' } })
+  assert.notEqual(other.headers.get('access-control-allow-origin'), 'https://evil.example')
+  const out = engine.output()
+  assert.match(out, /RestApiModule: cors\.allowed_methods has no equivalent here/)
+  assert.match(out, /EventModule: adapter modules::event::RedisAdapter has no equivalent here/)
+  // level: warn -> debug: the engine's debug lines (a worker connecting) are printed.
+  assert.match(out, /worker \S+ connected/)
 })
