@@ -60,20 +60,27 @@ function assertPortable(dir: string): void {
   }
 }
 
-// The two projects install and run side by side.
+// The two projects install and run side by side. Each installs its packages from the registries
+// (npm install, pip install), which takes minutes on a busy 2-core machine: each test has
+// 5 minutes, each command in it 100 s.
+const INSTALL_TIMEOUT = { timeout: 300_000 }
 describe('motia create outside the repository', { concurrency: true }, () => {
-  test('motia create, run outside the repository, writes a project whose README commands run', async (t) => {
-    assert.ok(!tmp.startsWith(repoRoot))
-    await run(process.execPath, [motia, 'create', 'my-app', '--skip-install'], { cwd: tmp })
-    // the project is self-contained: a copy elsewhere installs and runs the same
-    cpSync(join(tmp, 'my-app'), join(tmp, 'moved-app'), { recursive: true })
-    const dir = join(tmp, 'moved-app')
-    assertPortable(dir)
-    const out = await runReadme(t, dir, /"name":"Ada"/)
-    assert.match(out, /"message":"Hello, Ada!"/)
-  })
+  test(
+    'motia create, run outside the repository, writes a project whose README commands run',
+    INSTALL_TIMEOUT,
+    async (t) => {
+      assert.ok(!tmp.startsWith(repoRoot))
+      await run(process.execPath, [motia, 'create', 'my-app', '--skip-install'], { cwd: tmp })
+      // the project is self-contained: a copy elsewhere installs and runs the same
+      cpSync(join(tmp, 'my-app'), join(tmp, 'moved-app'), { recursive: true })
+      const dir = join(tmp, 'moved-app')
+      assertPortable(dir)
+      const out = await runReadme(t, dir, /"name":"Ada"/)
+      assert.match(out, /"message":"Hello, Ada!"/)
+    },
+  )
 
-  test('motia create --python writes a Python step project whose README commands run', async (t) => {
+  test('motia create --python writes a Python step project whose README commands run', INSTALL_TIMEOUT, async (t) => {
     await run(process.execPath, [motia, 'create', 'py-app', '--python', '--skip-install'], { cwd: tmp })
     const dir = join(tmp, 'py-app')
     assertPortable(dir)

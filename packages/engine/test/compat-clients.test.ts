@@ -16,6 +16,16 @@ import { RawBridge } from './fixtures/streams-helpers.ts'
 
 const key = (group_id: string, item_id: string) => ({ stream_name: 'todos', group_id, item_id })
 
+/**
+ * The published client reconnects 2 s after every close, also after its own close(), forever
+ * (and, with no 'error' listener on its socket, each refused retry throws). Stop that loop
+ * before closing, so nothing outlives the test.
+ */
+function closeForGood(stream: Stream): void {
+  ;(stream as unknown as { onSocketClose: () => void }).onSocketClose = () => {}
+  stream.close()
+}
+
 async function freePort(): Promise<number> {
   const srv = createServer()
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
@@ -33,7 +43,7 @@ test('the published node stream client follows a group, an item and custom event
   t.after(() => process.removeAllListeners('uncaughtException'))
 
   const stream = new Stream(engine.streamsUrl)
-  t.after(() => stream.close())
+  t.after(() => closeForGood(stream))
   const group = stream.subscribeGroup('todos', 'inbox')
   const item = stream.subscribeItem('todos', 'inbox', 'a')
   const toasts: unknown[] = []
@@ -57,6 +67,7 @@ test('the published node stream client follows a group, an item and custom event
   assert.deepEqual(toasts, [{ text: 'saved!' }])
   // Over the bridge the item is what was set: no id added.
   assert.deepEqual(await b.call('streams.get', key('inbox', 'a')), { title: 'first', done: false })
+  closeForGood(stream)
   assert.deepEqual(errors, [])
 })
 
@@ -78,7 +89,7 @@ test('the published node stream client rejoins after the engine restarts and get
   process.on('uncaughtException', onError)
   t.after(() => process.off('uncaughtException', onError))
   const stream = new Stream(first.streamsUrl)
-  t.after(() => stream.close())
+  t.after(() => closeForGood(stream))
   const group = stream.subscribeGroup('todos', 'inbox')
   await eventually(() => group.getState().length === 1)
 
@@ -95,4 +106,5 @@ test('the published node stream client rejoins after the engine restarts and get
   )
   await b2.call('streams.set', { ...key('inbox', 'c'), data: { title: 'after' } })
   await eventually(() => group.getState().length === 3)
+  closeForGood(stream)
 })
