@@ -22,7 +22,8 @@ Options:
   --ready-file <file>    once listening, write the ready JSON (see below) to this file
   --redis <url>          join the cluster of engines on this Redis (also III_REDIS_URL):
                          state, streams, cron and the function registry move there
-  --console              serve the web console on 127.0.0.1:3113 (docs/console.md)
+  --console              serve the web console (console: in the config; default 127.0.0.1:3113,
+                         docs/console.md)
   --console-port <n>     console port (implies --console; 0 picks a free one)
   --insecure             allow a non-loopback --host without worker authentication
   -h, --help             show this help
@@ -47,7 +48,6 @@ function portFlag(name: string, value: string | undefined): number | undefined {
 
 interface CliArgs extends CliOverrides {
   readyFile?: string
-  consolePort?: number
 }
 
 function parseCli(argv: string[]): CliArgs {
@@ -98,8 +98,8 @@ function parseCli(argv: string[]): CliArgs {
     readyFile: v['ready-file'] as string | undefined,
     redis: v.redis as string | undefined,
     insecure: v.insecure === true,
-    consolePort:
-      portFlag('console-port', v['console-port'] as string | undefined) ?? (v.console === true ? 3113 : undefined),
+    console: v.console === true,
+    consolePort: portFlag('console-port', v['console-port'] as string | undefined),
   }
 }
 
@@ -118,7 +118,17 @@ async function main(): Promise<void> {
   } catch (err) {
     fail((err as Error).message)
   }
-  const addresses = engine.addresses()
+  const addresses: Record<string, string> = engine.addresses()
+  if (options.console !== null) {
+    // Loaded only with the console on, so the engine's cold start is unchanged without it.
+    const { startConsole } = await import('./modules/console/server.js')
+    try {
+      addresses.console = (await startConsole(options.console, (path, data) => engine.invoke(path, data))).url
+    } catch (err) {
+      await engine.stop()
+      fail(`console: ${(err as Error).message}`)
+    }
+  }
   const lines = orderedAddresses(addresses).map(([name, url]) => `  ${name.padEnd(8)} ${url}`)
   const ready = readyJson(process.pid, addresses)
   if (cli.readyFile !== undefined) {
@@ -127,17 +137,6 @@ async function main(): Promise<void> {
     } catch (err) {
       await engine.stop()
       fail((err as Error).message)
-    }
-  }
-  if (cli.consolePort !== undefined) {
-    // Loaded only with --console, so the engine's cold start is unchanged without it.
-    const { startConsole } = await import('./modules/console/server.js')
-    try {
-      const consoleServer = await startConsole({ port: cli.consolePort }, (path, data) => engine.invoke(path, data))
-      lines.push(`  ${'console'.padEnd(8)} ${consoleServer.url}`)
-    } catch (err) {
-      await engine.stop()
-      fail(`console: ${(err as Error).message}`)
     }
   }
   process.stdout.write(`iii engine listening\n${lines.join('\n')}\niii engine ready\n${ready}\n`)

@@ -38,6 +38,11 @@ const configSchema = z
     cluster: clusterOptions.optional(),
     /** Listen beyond loopback without worker authentication (`--insecure`). */
     insecure: z.boolean().default(false),
+    /** The web console (`--console`); present means on. */
+    console: z
+      .object({ port: port.default(3113), host: z.string().default('127.0.0.1'), token: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
@@ -82,6 +87,8 @@ export interface EngineOptions {
   cluster: ClusterOptions
   /** Listen beyond loopback without worker authentication. */
   insecure: boolean
+  /** The web console (`console:` or `--console`); null when off. */
+  console: { port: number; host: string; token?: string } | null
   bridge: {
     maxPayload: number
     heartbeatMs: number
@@ -161,6 +168,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     redis,
     cluster: c.cluster ?? clusterOptions.parse({}),
     insecure: c.insecure,
+    console: c.console ?? null,
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,
@@ -213,6 +221,9 @@ export interface CliOverrides {
   /** `--redis URL`: run as one engine of a cluster on this Redis. */
   redis?: string
   insecure?: boolean
+  /** `--console` / `--console-port N`: serve the console (on this port, when given). */
+  consolePort?: number
+  console?: boolean
 }
 
 /** Merges the config file (if any) with command-line overrides and resolves everything. */
@@ -231,6 +242,8 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
   const redisUrl = cli.redis ?? (env.III_REDIS_URL || undefined)
   if (redisUrl !== undefined) merged.redis = { ...(raw.redis ?? {}), url: redisUrl }
   if (cli.insecure) merged.insecure = true
+  if (cli.console || cli.consolePort !== undefined)
+    merged.console = { ...(raw.console ?? {}), ...(cli.consolePort !== undefined && { port: cli.consolePort }) }
   if (cli.apiPort !== undefined && merged.modules.api !== false)
     merged.modules.api = { ...(merged.modules.api ?? {}), port: cli.apiPort }
   if (cli.streamsPort !== undefined && merged.modules.streams !== false)

@@ -32,6 +32,8 @@ Options:
   --url <ws-url>         engine bridge address (default III_BRIDGE_URL, else ${DEFAULT_BRIDGE_URL})
   --api-port <n>         HTTP port of an engine that motia starts (default 3111)
   --streams-port <n>     stream socket port of an engine that motia starts (default 3112)
+  --console              the engine that motia starts serves its web console (127.0.0.1:3113)
+  --console-port <n>     the console's port (implies --console; 0 picks a free one)
   --app <name>           the app's name on the engine (default: package.json name, else the folder's)
   --replica              this process is a replica of --app: others of it may serve the same steps
                          (also MOTIA_REPLICA=1)
@@ -82,6 +84,9 @@ async function ensureEngine(root: string, url: string, v: Values, auth: boolean)
         `[motia] note: motia.config exports authenticateStream; that engine must have modules.streams.auth_function: ${STREAM_AUTH_FUNCTION}\n`,
       )
     }
+    if (v.console === true || v['console-port'] !== undefined) {
+      process.stdout.write('[motia] note: --console applies to an engine motia starts; start that one with iii --console\n')
+    }
     return undefined
   }
   process.stdout.write(`[motia] no engine at ${url}: starting one (data in .motia/data)\n`)
@@ -99,6 +104,8 @@ async function ensureEngine(root: string, url: string, v: Values, auth: boolean)
     dataDir: join(root, '.motia', 'data'),
     apiPort: v['api-port'] as string | undefined,
     streamsPort: v['streams-port'] as string | undefined,
+    console: v.console === true,
+    consolePort: v['console-port'] as string | undefined,
     configFile,
     onLine: (line) => {
       if (!isWorkerLogRecord(line)) process.stdout.write(`[iii] ${line}\n`)
@@ -106,7 +113,7 @@ async function ensureEngine(root: string, url: string, v: Values, auth: boolean)
   }).catch((err: Error) => fail(err.message))
   const a = engine.addresses
   process.stdout.write(
-    `[motia] engine started: api ${a.api ?? '?'}  streams ${a.streams ?? '?'}  bridge ${a.bridge ?? url}\n`,
+    `[motia] engine started: api ${a.api ?? '?'}  streams ${a.streams ?? '?'}  bridge ${a.bridge ?? url}${a.console ? `  console ${a.console}` : ''}\n`,
   )
   return engine
 }
@@ -191,6 +198,8 @@ async function main(): Promise<void> {
         url: { type: 'string' },
         'api-port': { type: 'string' },
         'streams-port': { type: 'string' },
+        console: { type: 'boolean' },
+        'console-port': { type: 'string' },
         app: { type: 'string' },
         replica: { type: 'boolean' },
         out: { type: 'string' },

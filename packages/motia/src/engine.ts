@@ -47,6 +47,9 @@ export interface SpawnEngineOptions {
   /** HTTP and stream socket ports (the engine's defaults, 3111 and 3112, when left out). */
   apiPort?: string
   streamsPort?: string
+  /** Serve the engine's web console (`--console`), on this port when given (`--console-port`). */
+  console?: boolean
+  consolePort?: string
   /** Receives each line the engine prints. */
   onLine?: (line: string) => void
   /** An engine config file (`--config`), e.g. for `modules.streams.auth_function`. */
@@ -77,6 +80,8 @@ export async function spawnEngine(o: SpawnEngineOptions): Promise<SpawnedEngine>
   if (o.configFile !== undefined) args.push('--config', o.configFile)
   if (o.apiPort !== undefined) args.push('--api-port', o.apiPort)
   if (o.streamsPort !== undefined) args.push('--streams-port', o.streamsPort)
+  if (o.consolePort !== undefined) args.push('--console-port', o.consolePort)
+  else if (o.console) args.push('--console')
   if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') args.push('--host', u.hostname)
   // fd 3: a pipe motia never writes to; the engine stops when it reads its end (motia is gone)
   const proc = spawn(process.execPath, args, {

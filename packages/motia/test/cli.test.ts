@@ -83,3 +83,32 @@ test('motia start refuses a project with a step it cannot load, naming the file 
   assert.equal(start.proc.exitCode, 1)
   assert.match(start.output(), /steps\/bad\.step\.ts: config\.triggers\[0\]\.path must start with "\/"/)
 })
+
+test('motia dev --console-port 0: the engine it starts serves the console, and motia prints its address', async (t) => {
+  const port = await freePort()
+  const dev = startMotia(
+    t,
+    [
+      'dev',
+      join(repoRoot, 'packages/motia/test/fixtures/basic'),
+      '--api-port',
+      '0',
+      '--streams-port',
+      '0',
+      '--console-port',
+      '0',
+    ],
+    { III_BRIDGE_URL: `ws://127.0.0.1:${port}` },
+  )
+  await dev.waitFor('[motia] ready', 20_000)
+  const url = / console (http:\S+)/.exec(dev.output())?.[1] as string
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  const res = await fetch(`${url}/api/invoke`, {
+    method: 'POST',
+    body: JSON.stringify({ function_path: 'engine.workers.list', data: {} }),
+  })
+  assert.equal(res.status, 200)
+  const { result } = (await res.json()) as { result: { workers: Array<{ name?: string }> } }
+  assert.ok(result.workers.length >= 1, 'the motia worker is listed')
+  assert.match(await (await fetch(url)).text(), /<title>iii console<\/title>/)
+})
