@@ -85,7 +85,9 @@ async function ensureEngine(root: string, url: string, v: Values, auth: boolean)
       )
     }
     if (v.console === true || v['console-port'] !== undefined) {
-      process.stdout.write('[motia] note: --console applies to an engine motia starts; start that one with iii --console\n')
+      process.stdout.write(
+        '[motia] note: --console applies to an engine motia starts; start that one with iii --console\n',
+      )
     }
     return undefined
   }
