@@ -255,5 +255,12 @@ export interface EventQueue {
    */
   sweep(now: number, options: SweepOptions): Promise<SweepResult>
 
+  /**
+   * A queue shared by several engines (Redis) calls `listener` with a topic when deliveries of
+   * it may have become claimable through another engine (an emit, a redrive, an ended lease).
+   * A queue only this engine uses does not implement it.
+   */
+  onWork?(listener: (topic: string) => void): void
+
   close(): Promise<void>
 }
