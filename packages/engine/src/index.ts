@@ -27,7 +27,7 @@ export function createEngine(options: EngineOptions, log?: Logger): Engine {
   const front = modules.filter((m) => m.name === 'api')
   // Durable events on Redis are one queue for the cluster: event triggers are not mirrored.
   const ev = options.modules.event
-  const sharedEvents = ev !== null && ev.durable && ev.adapter === 'redis'
+  const sharedEvents = ev?.durable === true && ev.adapter === 'redis'
   const cluster = shared ? [new ClusterModule(engine, shared, options.cluster, !sharedEvents)] : []
   engine.use(
     new CoreModule(engine),
