@@ -239,3 +239,23 @@ test('a FIFO group keeps emit order across workers on two engines, also behind a
   assert.ok(failedOnce)
   t.diagnostic(`handled on b: ${g.filter((o) => o.on === 'b').length}, on c: ${g.filter((o) => o.on === 'c').length}`)
 })
+
+test('modules.event.adapter: sqlite under --redis keeps events per engine: the emitting engine delivers to B', {
+  skip,
+}, async (t) => {
+  const { engines } = await startCluster(t, 2, { config: 'modules:\n  event:\n    adapter: sqlite\n' })
+  const [a, b] = engines
+  const got: number[] = []
+  const onB = await RawBridge.connect(b.bridgeUrl, t)
+  onB.registerFunction('local.handle', (d) => void got.push(d.n))
+  onB.registerTrigger('lb', 'event', 'local.handle', { topic: 'local' })
+  await onB.ready('local.handle')
+  const onA = await RawBridge.connect(a.bridgeUrl, t)
+  // A mirrors B's trigger into its own embedded queue (the stats of A's own store show it).
+  await subscribed(onA, 'local', 'local.handle')
+  for (const n of [1, 2, 3]) await onA.call('emit', { topic: 'local', data: { n } })
+  await eventually(() => got.length === 3)
+  await sleep(300)
+  assert.deepEqual(got, [1, 2, 3])
+  assert.equal((await stats(onB, 'local', 'local.handle'))?.pending ?? 0, 0)
+})
