@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { eventually, hasRedis } from '@iii-dev/testkit'
-import { RawBridge, sleep } from '../fixtures/streams-helpers.ts'
+import { CallError, RawBridge, sleep } from '../fixtures/streams-helpers.ts'
 import { startCluster } from './fixtures.ts'
 
 const skip = hasRedis() ? false : 'redis-server is not installed'
@@ -258,4 +258,57 @@ test('modules.event.adapter: sqlite under --redis keeps events per engine: the e
   await sleep(300)
   assert.deepEqual(got, [1, 2, 3])
   assert.equal((await stats(onB, 'local', 'local.handle'))?.pending ?? 0, 0)
+})
+
+test('Redis restarted under a stream of emits: store_unavailable fast, then every acknowledged event is handled', {
+  skip,
+}, async (t) => {
+  const { redis, engines } = await startCluster(t, 3, { aof: true })
+  const [a, b, c] = engines
+  const handled = new Set<number>()
+  const onB = await RawBridge.connect(b.bridgeUrl, t)
+  onB.registerFunction('audit.write', (d) => void handled.add(d.n))
+  // A claim whose reply was lost when Redis died leaves its deliveries leased in Redis: they
+  // come back when the lease (timeout_ms + 5 s) ends.
+  onB.registerTrigger('ab', 'event', 'audit.write', { topic: 'audit', backoff: fixed(100), timeout_ms: 2000 })
+  await onB.ready('audit.write')
+  const emitters = await Promise.all([a, c].map((e) => RawBridge.connect(e.bridgeUrl, t)))
+  await subscribed(emitters[0], 'audit', 'audit.write')
+  const acked = new Set<number>()
+  let unavailable = 0
+  let slowest = 0
+  let next = 0
+  let running = true
+  const lane = async (client: RawBridge) => {
+    while (running) {
+      const n = next++
+      const started = Date.now()
+      try {
+        await client.call('emit', { topic: 'audit', data: { n } })
+        acked.add(n)
+      } catch (err) {
+        assert.ok(err instanceof CallError, String(err))
+        assert.equal(err.code, 'store_unavailable', err.message)
+        unavailable++
+        await sleep(20)
+      }
+      slowest = Math.max(slowest, Date.now() - started)
+    }
+  }
+  const lanes = emitters.flatMap((e) => [lane(e), lane(e)])
+  await eventually(() => acked.size >= 100, 10_000)
+  await redis.kill()
+  await eventually(() => unavailable >= 10, 4000)
+  await sleep(500)
+  await redis.restart()
+  const before = acked.size
+  await eventually(() => acked.size > before + 100, 10_000)
+  running = false
+  await Promise.all(lanes)
+  await eventually(() => [...acked].every((n) => handled.has(n)), 20_000).catch(() => {})
+  const missing = [...acked].filter((n) => !handled.has(n))
+  assert.deepEqual(missing, [], `${missing.length} acknowledged events never handled`)
+  assert.ok(slowest < 3500, `an emit took ${slowest} ms (commands time out after 3 s)`)
+  for (const e of engines) assert.equal(e.proc.exitCode, null, 'every engine stayed up')
+  t.diagnostic(`${acked.size} acknowledged, ${unavailable} store_unavailable, ${handled.size} handled`)
 })
