@@ -1,8 +1,8 @@
 /**
  * The durable-event seam: the {@link EventQueue} adapter interface. The embedded SQLite queue
- * (`queue-sqlite.ts`) implements it today; a Redis queue will implement the same semantics, so
- * the event module, its dispatcher and the contract suite (`test/event-queue.contract.test.ts`)
- * do not change when the adapter does.
+ * (`queue-sqlite.ts`) and the shared Redis queue (`queue-redis.ts`) implement the same
+ * semantics, so the event module, its dispatcher and the contract suite
+ * (`test/event-queue.contract.test.ts`) do not change when the adapter does.
  *
  * The model:
  * - A **subscription** is the pair (topic, function_path). Every `event` trigger on the same
