@@ -2,7 +2,8 @@
 // subscriber and then 8, 32 events in flight end to end, against BullMQ on a real
 // redis-server doing the same work: a Node producer and a Node worker (in one client process,
 // as for iii), N queues for N subscribers, the engine's default retry policy, done jobs
-// removed. (2) durable fan-out at N = 32 subscribed functions over 4 workers against a raw
+// removed; and the same iii client against an engine started with `--redis` (durable events
+// in the shared Redis queue, on a redis-server of its own), row `iii-redis`. (2) durable fan-out at N = 32 subscribed functions over 4 workers against a raw
 // `ws` broadcast of the same bytes, measured as B3 does (fixed work over elapsed time).
 //
 // Note on durability: the engine commits every emit and every acknowledgement to its WAL
@@ -37,14 +38,20 @@ export async function b9({ rounds, durationMs, smoke, pin }) {
   try {
     const engine = track(await startEngine({ cpu: cpuSut, dataDir }))
     const redis = track(await startRedis({ cpu: cpuSut }))
-    const urls = { iii: engine.bridgeUrl, bullmq: redis.url }
+    // The Redis-queue engine gets a redis-server of its own (same settings as BullMQ's).
+    const eventsRedis = track(await startRedis({ cpu: cpuSut }))
+    const redisEngine = track(
+      await startEngine({ cpu: cpuSut, dataDir: `${dataDir}-redis`, args: ['--redis', eventsRedis.url] }),
+    )
+    const urls = { iii: engine.bridgeUrl, 'iii-redis': redisEngine.bridgeUrl, bullmq: redis.url }
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? ['bullmq', 'iii'] : ['iii', 'bullmq']
+      const order = round % 2 === 0 ? ['bullmq', 'iii', 'iii-redis'] : ['iii-redis', 'iii', 'bullmq']
       for (const n of subscribers) {
         for (const system of order) {
+          const client = system === 'bullmq' ? 'bullmq' : 'iii'
           const r = await runJson(
             join(root, 'bench/load/durable-client.mjs'),
-            [system, urls[system], String(n), String(LANES), String(durationMs), String(warmMs)],
+            [client, urls[system], String(n), String(LANES), String(durationMs), String(warmMs)],
             { cpu: cpuLoad },
           )
           if (r.duplicates > 0) failures.push(`B9 ${system} N=${n}: ${r.duplicates} duplicate deliveries`)
@@ -100,6 +107,7 @@ export async function b9({ rounds, durationMs, smoke, pin }) {
   } finally {
     for (const p of started.reverse()) await p.stop()
     rmSync(dataDir, { recursive: true, force: true })
+    rmSync(`${dataDir}-redis`, { recursive: true, force: true })
   }
 
   const rows = (part) =>
@@ -146,7 +154,7 @@ export async function b9({ rounds, durationMs, smoke, pin }) {
     title: 'durable events',
     tables: [
       {
-        title: `durable emit -> handler, ${LANES} events in flight end to end, vs BullMQ (redis-server, no persistence)`,
+        title: `durable emit -> handler, ${LANES} events in flight end to end: iii on SQLite, iii with --redis (Redis queue), BullMQ (redis-servers without persistence)`,
         rows: emitRows,
       },
       { title: `durable emit fan-out to ${FAN} functions over ${WORKERS} workers vs raw ws broadcast`, rows: fanRows },

@@ -213,7 +213,7 @@ export function stopAll() {
 process.on('exit', stopAll)
 
 /** Starts the engine on ephemeral ports; resolves with its addresses. */
-export async function startEngine({ cpu, config, dataDir, manyFiles = false } = {}) {
+export async function startEngine({ cpu, config, dataDir, manyFiles = false, args: extra = [] } = {}) {
   const args = [
     '--port',
     '0',
@@ -227,6 +227,7 @@ export async function startEngine({ cpu, config, dataDir, manyFiles = false } = 
     'warn',
   ]
   if (config) args.push('--config', config)
+  args.push(...extra)
   const p = await startProcess(engineCli, args, { readyText: 'iii engine ready', cpu, manyFiles })
   const addr = (name) => p.output().match(new RegExp(`^\\s+${name}\\s+(\\S+)$`, 'm'))?.[1]
   return { ...p, bridgeUrl: addr('bridge'), apiUrl: addr('api'), streamsUrl: addr('streams') }

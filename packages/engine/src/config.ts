@@ -13,7 +13,7 @@ import { authOptions, limitsOptions } from './bridge/options.js'
 import { type ClusterOptions, clusterOptions } from './cluster/options.js'
 import { translateOriginalConfig } from './config-original.js'
 import { type ApiOptions, apiOptions } from './modules/api/options.js'
-import { type EventOptions, eventOptions } from './modules/event/options.js'
+import { type EventOptions, eventOptions, resolveEventOptions } from './modules/event/options.js'
 import { noOptions } from './modules/module.js'
 import { type StateOptions, stateOptions } from './modules/state/options.js'
 import { resolveStore, type StoreOptions } from './modules/store/options.js'
@@ -160,6 +160,14 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
       throw new ConfigError(`config: ${(err as Error).message}`)
     }
   }
+  const events = (o: EventOptions | null) => {
+    if (o === null) return null
+    try {
+      return resolveEventOptions(o, redis !== null)
+    } catch (err) {
+      throw new ConfigError(`config: ${(err as Error).message}`)
+    }
+  }
   return {
     host: c.host,
     port: c.port,
@@ -182,7 +190,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     },
     modules: {
       api: pick(c.modules.api, apiOptions),
-      event: pick(c.modules.event, eventOptions),
+      event: events(pick(c.modules.event, eventOptions)),
       cron: pick(c.modules.cron, noOptions),
       state: store('state', pick(c.modules.state, stateOptions)),
       streams: store('streams', pick(c.modules.streams, streamsOptions)),

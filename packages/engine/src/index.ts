@@ -25,7 +25,10 @@ export function createEngine(options: EngineOptions, log?: Logger): Engine {
   const shared = options.redis ? new SharedRedis(options.redis, engine.log) : null
   const modules = createModules(options, shared)
   const front = modules.filter((m) => m.name === 'api')
-  const cluster = shared ? [new ClusterModule(engine, shared, options.cluster)] : []
+  // Durable events on Redis are one queue for the cluster: event triggers are not mirrored.
+  const ev = options.modules.event
+  const sharedEvents = ev?.durable === true && ev.adapter === 'redis'
+  const cluster = shared ? [new ClusterModule(engine, shared, options.cluster, !sharedEvents)] : []
   engine.use(
     new CoreModule(engine),
     ...modules.filter((m) => m.name !== 'api'),

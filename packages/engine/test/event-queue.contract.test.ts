@@ -1,17 +1,21 @@
 // One contract suite for every EventQueue, run against the SQLite queue on a real temporary
-// database file. A Redis queue joins by adding one line to `implementations`.
+// database file and the Redis queue on a real redis-server started here.
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { hasRedis, startRedis } from '@iii-dev/testkit'
 import { DEFAULT_BACKOFF } from '../src/modules/event/policy.ts'
 import type { EventQueue, RetryPolicy, SubscriptionKey } from '../src/modules/event/queue.ts'
+import { RedisEventQueue } from '../src/modules/event/queue-redis.ts'
 import { SqliteEventQueue } from '../src/modules/event/queue-sqlite.ts'
 
 const tmp = mkdtempSync(join(tmpdir(), 'iii-queue-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 let n = 0
+const redis = hasRedis() ? await startRedis(null) : null
+after(() => redis?.stop())
 
 interface Implementation {
   name: string
@@ -25,6 +29,16 @@ const implementations: Implementation[] = [
     make: () => {
       const file = join(tmp, `q-${++n}`, 'events.db')
       return { queue: new SqliteEventQueue({ file }), reopen: () => new SqliteEventQueue({ file }) }
+    },
+  },
+  {
+    name: 'redis',
+    // Each test gets its own key prefix on the one server, so tests start from an empty store;
+    // `exclusive`: one queue at a time uses it, as one engine uses its SQLite file.
+    make: () => {
+      const prefix = `t${++n}:`
+      const open = () => new RedisEventQueue({ url: redis?.url ?? '', prefix, exclusive: true })
+      return { queue: open(), reopen: open }
     },
   },
 ]
@@ -50,7 +64,8 @@ async function claim1(q: EventQueue, key: SubscriptionKey, limit: number, now: n
 }
 
 for (const impl of implementations) {
-  describe(`EventQueue contract: ${impl.name}`, () => {
+  const skip = impl.name === 'redis' && !redis ? 'redis-server is not installed' : false
+  describe(`EventQueue contract: ${impl.name}`, { skip }, () => {
     const open = (t: { after(fn: () => unknown): void }) => {
       const made = impl.make()
       const opened = [made.queue]

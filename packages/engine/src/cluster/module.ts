@@ -55,6 +55,8 @@ export class ClusterModule implements EngineModule, ClusterLists {
     private readonly engine: Engine,
     private readonly shared: SharedRedis,
     private readonly options: ClusterOptions,
+    /** False when durable events are on Redis: every engine then delivers from one queue. */
+    private readonly mirrorEvents = true,
   ) {}
 
   async start(): Promise<void> {
@@ -210,7 +212,9 @@ export class ClusterModule implements EngineModule, ClusterLists {
     peer.functions = fns
 
     const triggers = new Map(
-      s.triggers.filter((t) => MIRRORED.has(t.trigger_type)).map((t) => [`${s.engine_id}:${t.id}`, t]),
+      s.triggers
+        .filter((t) => MIRRORED.has(t.trigger_type) && (this.mirrorEvents || t.trigger_type !== 'event'))
+        .map((t) => [`${s.engine_id}:${t.id}`, t]),
     )
     for (const id of peer.triggers) if (!triggers.has(id)) void engine.triggers.unregister(id)
     for (const [id, t] of triggers) {

@@ -15,7 +15,7 @@ import { StreamsModule } from './streams/module.js'
  */
 export function createModules(options: EngineOptions, shared: SharedRedis | null = null): EngineModule[] {
   const modules: EngineModule[] = shared ? [shared, new LoggerModule()] : [new LoggerModule()]
-  if (options.modules.event) modules.push(new EventModule(options.modules.event))
+  if (options.modules.event) modules.push(new EventModule(options.modules.event, shared))
   if (options.modules.cron) modules.push(new CronModule(shared))
   if (options.modules.state) modules.push(new StateModule(options.modules.state, shared))
   if (options.modules.streams) modules.push(new StreamsModule(options.modules.streams, shared))

@@ -18,6 +18,7 @@ test('without a Redis every store stays embedded (the quick start needs none)', 
   assert.equal(o.redis, null)
   assert.equal(o.modules.state?.adapter, 'sqlite')
   assert.equal(o.modules.streams?.adapter, 'sqlite')
+  assert.equal(o.modules.event?.adapter, 'sqlite')
 })
 
 test('--redis wins over III_REDIS_URL, which wins over redis.url; modules move to redis', () => {
@@ -29,11 +30,15 @@ test('--redis wins over III_REDIS_URL, which wins over redis.url; modules move t
   assert.deepEqual(o.redis, { url: 'redis://flag:6379', prefix: 'app:' })
   assert.deepEqual(o.modules.state?.redis, { url: 'redis://flag:6379', prefix: 'app:' })
   assert.equal(o.modules.streams?.adapter, 'redis')
+  assert.equal(o.modules.event?.adapter, 'redis')
 })
 
 test('per-module overrides: another adapter, another Redis or prefix', () => {
-  const config = file('modules:\n  state:\n    adapter: memory\n  streams:\n    redis:\n      prefix: "chat:"\n')
+  const config = file(
+    'modules:\n  state:\n    adapter: memory\n  streams:\n    redis:\n      prefix: "chat:"\n  event:\n    adapter: sqlite\n',
+  )
   const o = loadOptions({ config, redis: 'redis://main:6379' }, {})
+  assert.equal(o.modules.event?.adapter, 'sqlite')
   assert.equal(o.modules.state?.adapter, 'memory')
   assert.equal(o.modules.state?.redis, undefined)
   assert.deepEqual(o.modules.streams?.redis, { url: 'redis://main:6379', prefix: 'chat:' })
@@ -59,6 +64,11 @@ test('bad Redis settings stop the engine with one sentence naming the key', () =
       /ttl_ms must be at least twice heartbeat_ms/,
     ],
     [{ config: file('redis:\n  url: redis://x:1\n  db: 2\n') }, /unknown key "db" at redis/],
+    [
+      { config: file('modules:\n  event:\n    adapter: redis\n') },
+      /modules\.event\.adapter is redis but no Redis is set/,
+    ],
+    [{ config: file('modules:\n  event:\n    adapter: bullmq\n') }, /adapter must be "sqlite" or "redis"/],
   ]
   for (const [cli, message] of cases) {
     assert.throws(

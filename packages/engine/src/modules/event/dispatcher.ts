@@ -81,6 +81,9 @@ export class Dispatcher {
 
   async start(): Promise<void> {
     await this.queue.recover(Date.now())
+    this.queue.onWork?.((topic) => {
+      for (const sub of this.live.get(topic) ?? []) this.signal(sub)
+    })
     this.engine.onFunctionsChanged(() => {
       for (const sub of this.subs.values()) {
         if (!sub.waiting) continue

@@ -3,13 +3,15 @@
  * to every function with an `event` trigger on that topic.
  *
  * Durable (the default): the emit answers `{event_id, duplicate}` once the event and one
- * delivery per subscription are committed to `<data_dir>/events.db`; the {@link Dispatcher}
+ * delivery per subscription are committed to `<data_dir>/events.db`, or to the cluster's Redis
+ * with `adapter: redis` (the default with `--redis`); the {@link Dispatcher}
  * delivers each at least once, with the retry policy of the trigger, and keeps what fails in
  * the dead letters (see docs/events.md). `modules.event: {durable: false}` keeps the lossy
  * in-memory fan-out: delivered once to every trigger, nothing stored, and emit answers null.
  */
 import { join } from 'node:path'
 import { ErrorCode, IIIError } from '../../errors.js'
+import type { SharedRedis } from '../../redis/shared.js'
 import { fireTriggers } from '../fire.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
 import { registerEventBuiltins } from './builtins.js'
@@ -17,6 +19,7 @@ import { Dispatcher } from './dispatcher.js'
 import type { EventOptions } from './options.js'
 import { parseEmit, parseTriggerConfig } from './policy.js'
 import type { EventQueue } from './queue.js'
+import { RedisEventQueue } from './queue-redis.js'
 import { SqliteEventQueue } from './queue-sqlite.js'
 
 const DEFAULTS: EventOptions = {
@@ -35,16 +38,41 @@ export class EventModule implements EngineModule {
   private dispatcher: Dispatcher | null = null
   private readonly options: EventOptions
 
-  constructor(options: Partial<EventOptions> = {}) {
+  constructor(
+    options: Partial<EventOptions> = {},
+    private readonly shared: SharedRedis | null = null,
+  ) {
     this.options = { ...DEFAULTS, ...options }
+  }
+
+  /**
+   * The store of durable events: the engine's `events.db`, or with `adapter: redis` one queue
+   * in the cluster's Redis, where this engine holds the subscriptions of its own workers and
+   * claims their deliveries (see docs/events.md, "Durable events on Redis").
+   */
+  private openQueue(engine: EngineApi): EventQueue {
+    if (this.options.adapter !== 'redis') {
+      return new SqliteEventQueue({
+        file: join(engine.options.dataDir, 'events.db'),
+        synchronous: this.options.synchronous,
+      })
+    }
+    const shared = this.shared
+    if (shared === null) {
+      throw new IIIError(ErrorCode.InvalidArgument, 'modules.event.adapter is redis but the engine has no Redis')
+    }
+    return new RedisEventQueue({
+      url: shared.settings.url,
+      prefix: shared.prefix,
+      client: shared.client,
+      holder: shared.engineId,
+      bus: shared,
+    })
   }
 
   async start(engine: EngineApi): Promise<void> {
     if (!this.options.durable) return this.startInMemory(engine)
-    const queue = new SqliteEventQueue({
-      file: join(engine.options.dataDir, 'events.db'),
-      synchronous: this.options.synchronous,
-    })
+    const queue = this.openQueue(engine)
     this.queue = queue
     const dispatcher = new Dispatcher(engine, queue, this.options)
     this.dispatcher = dispatcher

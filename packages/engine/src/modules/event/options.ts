@@ -17,7 +17,21 @@ export const eventOptions = z
     sweep_interval_ms: positive.max(60_000).default(1000),
     /** `normal` survives a killed engine; `full` also survives power loss (one fsync per commit). */
     synchronous: z.enum(['normal', 'full']).default('normal'),
+    /**
+     * Where durable events are stored: `sqlite` (this engine's `events.db`) or `redis` (the
+     * engine's Redis, shared by the cluster). Without it: `redis` when the engine has a Redis.
+     */
+    adapter: z.enum(['sqlite', 'redis'], { error: 'adapter must be "sqlite" or "redis"' }).optional(),
   })
   .strict()
 
 export type EventOptions = z.infer<typeof eventOptions>
+
+/** Chooses the event store: the module's own `adapter`, else `redis` with an engine Redis, else `sqlite`. */
+export function resolveEventOptions(o: EventOptions, hasRedis: boolean): EventOptions {
+  const adapter = o.adapter ?? (hasRedis ? 'redis' : 'sqlite')
+  if (adapter === 'redis' && !hasRedis) {
+    throw new Error('modules.event.adapter is redis but no Redis is set (use --redis, III_REDIS_URL or redis.url)')
+  }
+  return { ...o, adapter }
+}

@@ -1,8 +1,8 @@
 /**
  * The durable-event seam: the {@link EventQueue} adapter interface. The embedded SQLite queue
- * (`queue-sqlite.ts`) implements it today; a Redis queue will implement the same semantics, so
- * the event module, its dispatcher and the contract suite (`test/event-queue.contract.test.ts`)
- * do not change when the adapter does.
+ * (`queue-sqlite.ts`) and the shared Redis queue (`queue-redis.ts`) implement the same
+ * semantics, so the event module, its dispatcher and the contract suite
+ * (`test/event-queue.contract.test.ts`) do not change when the adapter does.
  *
  * The model:
  * - A **subscription** is the pair (topic, function_path). Every `event` trigger on the same
@@ -254,6 +254,13 @@ export interface EventQueue {
    * that ran out.
    */
   sweep(now: number, options: SweepOptions): Promise<SweepResult>
+
+  /**
+   * A queue shared by several engines (Redis) calls `listener` with a topic when deliveries of
+   * it may have become claimable through another engine (an emit, a redrive, an ended lease).
+   * A queue only this engine uses does not implement it.
+   */
+  onWork?(listener: (topic: string) => void): void
 
   close(): Promise<void>
 }
