@@ -18,7 +18,15 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { IIIError } from '../../errors.js'
 import { applyOps, type UpdateOp } from './ops.js'
-import type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
+import type {
+  AdapterOptions,
+  Entry,
+  JsonValue,
+  KvAdapter,
+  TextUpdateResult,
+  TextWriteResult,
+  WriteResult,
+} from './types.js'
 import { encodeValue } from './value.js'
 
 export interface SqliteAdapterOptions extends AdapterOptions {
@@ -48,7 +56,7 @@ export class SqliteAdapter implements KvAdapter {
     i: string,
     ops: UpdateOp[],
     finish?: (v: JsonValue | null) => JsonValue | null,
-  ) => WriteResult
+  ) => TextUpdateResult
   private readonly deleteTx: (s: string, g: string, i: string) => string | undefined
   private readonly clearTx: (s: string, g: string) => Array<{ item: string; value: string }>
 
@@ -88,12 +96,14 @@ export class SqliteAdapter implements KvAdapter {
       const old = row ? (JSON.parse(row.value) as JsonValue) : null
       let next = applyOps(old, ops)
       if (finish) next = finish(next)
+      let text: string | null = null
       if (next === null) {
         if (row) q.del.run(s, g, i)
       } else {
-        q.put.run(s, g, i, encodeValue(next, this.maxValueBytes))
+        text = encodeValue(next, this.maxValueBytes)
+        q.put.run(s, g, i, text)
       }
-      return { old_value: old, new_value: next }
+      return { old_value: old, new_value: next, old_text: row ? row.value : null, new_text: text }
     }).immediate as SqliteAdapter['updateTx']
   }
 
@@ -106,6 +116,19 @@ export class SqliteAdapter implements KvAdapter {
     this.open()
     const row = this.q.get.get(scope, group, item) as { value: string } | undefined
     return row ? JSON.parse(row.value) : null
+  }
+
+  async getText(scope: string, group: string, item: string): Promise<string | null> {
+    this.open()
+    const row = this.q.get.get(scope, group, item) as { value: string } | undefined
+    return row ? row.value : null
+  }
+
+  async setText(scope: string, group: string, item: string, value: JsonValue): Promise<TextWriteResult> {
+    this.open()
+    const text = encodeValue(value, this.maxValueBytes)
+    const old = this.setTx(scope, group, item, text)
+    return { old_text: old ?? null, new_text: text }
   }
 
   async set(scope: string, group: string, item: string, value: JsonValue): Promise<WriteResult> {
@@ -151,6 +174,18 @@ export class SqliteAdapter implements KvAdapter {
     ops: UpdateOp[],
     finish?: (value: JsonValue | null) => JsonValue | null,
   ): Promise<WriteResult> {
+    this.open()
+    const r = this.updateTx(scope, group, item, ops, finish)
+    return { old_value: r.old_value, new_value: r.new_value }
+  }
+
+  async updateText(
+    scope: string,
+    group: string,
+    item: string,
+    ops: UpdateOp[],
+    finish?: (value: JsonValue | null) => JsonValue | null,
+  ): Promise<TextUpdateResult> {
     this.open()
     return this.updateTx(scope, group, item, ops, finish)
   }
