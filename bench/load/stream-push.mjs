@@ -94,6 +94,7 @@ if (system === 'iii') {
 
 let sent = 0
 let failed = 0
+let firstFailure
 const period = 1000 / Number(rateArg)
 const warmup = Number(warmArg)
 const duration = Number(durArg)
@@ -108,7 +109,10 @@ await new Promise((resolve) => {
       measuring = now - start >= warmup
       if (now - start >= warmup + duration) return resolve()
       if (measuring) sent++
-      write({ t: performance.now(), m: measuring, items: pad }).catch(() => failed++)
+      write({ t: performance.now(), m: measuring, items: pad }).catch((err) => {
+        failed++
+        firstFailure ??= err
+      })
     }
     setTimeout(tick, Math.max(0, start + i * period - performance.now()))
   }
@@ -122,6 +126,7 @@ const lost = seen.reduce((a, n) => a + Math.max(0, sent - n), 0)
 await close()
 if (failed > 0 || lost > 0) {
   console.error(`${failed} writes failed; ${lost} of ${sent * k} changes never reached a subscriber`)
+  if (firstFailure) console.error(`first failed write: ${firstFailure.code ?? ''} ${firstFailure.message}`)
   process.exit(1)
 }
 latencies.sort((a, b) => a - b)

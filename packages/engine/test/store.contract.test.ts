@@ -268,6 +268,50 @@ for (const impl of implementations) {
       assert.equal(({} as Record<string, unknown>).polluted, undefined)
     })
 
+    test('writes issued together: a refused one fails alone, the others are stored in order', async (t) => {
+      const a = open(t)
+      await a.set('s', 'g', 'str', 'text')
+      // All issued in one turn (one group-commit batch for sqlite).
+      const results = await Promise.allSettled([
+        a.set('s', 'g', 'a', { n: 1 }),
+        a.update('s', 'g', 'str', [{ type: 'increment', path: '', by: 1 }]),
+        a.set('s', 'g', 'big', 'x'.repeat(MAX + 1)),
+        a.update('s', 'g', 'a', [{ type: 'increment', path: 'n', by: 1 }]),
+        a.delete('s', 'g', 'missing'),
+        a.update('s', 'g', 'a', [{ type: 'increment', path: 'n', by: 10 }]),
+      ])
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+      )
+      assert.ok(coded('invalid_argument')((results[1] as PromiseRejectedResult).reason))
+      assert.ok(coded('payload_too_large')((results[2] as PromiseRejectedResult).reason))
+      assert.deepEqual((results[5] as PromiseFulfilledResult<unknown>).value, {
+        old_value: { n: 2 },
+        new_value: { n: 12 },
+      })
+      assert.deepEqual(await a.get('s', 'g', 'a'), { n: 12 })
+      assert.equal(await a.get('s', 'g', 'str'), 'text')
+      assert.equal(await a.get('s', 'g', 'big'), null)
+    })
+
+    test('the text variants answer exactly the JSON of the value variants', async (t) => {
+      const a = open(t)
+      if (a.getText === undefined || a.setText === undefined || a.updateText === undefined) return
+      assert.equal(await a.getText('s', 'g', 'i'), null)
+      assert.deepEqual(await a.setText('s', 'g', 'i', { v: 'é', n: [1, 2] }), {
+        old_text: null,
+        new_text: '{"v":"é","n":[1,2]}',
+      })
+      assert.equal(await a.getText('s', 'g', 'i'), JSON.stringify(await a.get('s', 'g', 'i')))
+      const r = await a.updateText('s', 'g', 'i', [{ type: 'increment', path: 'c', by: 2 }])
+      assert.equal(r.old_text, '{"v":"é","n":[1,2]}')
+      assert.equal(r.new_text, JSON.stringify(r.new_value))
+      const gone = await a.updateText('s', 'g', 'i', [{ type: 'set', path: '', value: null }])
+      assert.equal(gone.new_text, null)
+      assert.equal(await a.getText('s', 'g', 'i'), null)
+    })
+
     test('close twice is safe', async () => {
       const a = impl.make()
       await a.close()
@@ -285,6 +329,29 @@ describe('sqlite adapter persistence', () => {
     await a.close()
     const b = new SqliteAdapter({ maxValueBytes: MAX, file })
     assert.deepEqual(await b.get('s', 'g', 'i'), { v: 2 })
+    await b.close()
+  })
+
+  test('a write is acknowledged only once another connection to the file can read it', async () => {
+    const file = join(tmp, 'committed', 'state.db')
+    const a = new SqliteAdapter({ maxValueBytes: MAX, file })
+    const b = new SqliteAdapter({ maxValueBytes: MAX, file })
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      a.set('s', 'g', `k${i}`, { i }).then(async () => assert.deepEqual(await b.get('s', 'g', `k${i}`), { i })),
+    )
+    await Promise.all(writes)
+    await a.close()
+    await b.close()
+  })
+
+  test('close commits writes already accepted', async () => {
+    const file = join(tmp, 'close-flush', 'state.db')
+    const a = new SqliteAdapter({ maxValueBytes: MAX, file })
+    const pending = a.set('s', 'g', 'i', { v: 1 })
+    await a.close()
+    assert.deepEqual(await pending, { old_value: null, new_value: { v: 1 } })
+    const b = new SqliteAdapter({ maxValueBytes: MAX, file })
+    assert.deepEqual(await b.get('s', 'g', 'i'), { v: 1 })
     await b.close()
   })
 

@@ -249,14 +249,21 @@ export class Engine implements EngineApi {
    * Calls a function wherever it lives. With `opts.trigger` its conditions run first, in
    * registration order, and the first `false` rejects with `condition_failed`.
    */
-  async invoke(path: string, data: unknown, opts: InvokeOptions = {}): Promise<unknown> {
-    if (opts.trigger !== undefined && !opts.relayed) {
-      const conditions = this.conditions.get(path)
-      if (conditions !== undefined && this.functions.has(path)) {
-        for (const c of conditions.slice()) {
-          if ((await this.call(c.path, data, opts)) === false) {
-            throw new IIIError(ErrorCode.ConditionFailed, `condition ${c.path} returned false`)
-          }
+  invoke(path: string, data: unknown, opts: InvokeOptions = {}): Promise<unknown> {
+    if (opts.trigger !== undefined && !opts.relayed && this.conditions.has(path)) {
+      return this.invokeGuarded(path, data, opts)
+    }
+    // The common case takes no async frame of its own: one promise per call, the callee's.
+    const result = this.call(path, data, opts)
+    return opts.raw ? result : result.then(parseRaw)
+  }
+
+  private async invokeGuarded(path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
+    const conditions = this.conditions.get(path)
+    if (conditions !== undefined && this.functions.has(path)) {
+      for (const c of conditions.slice()) {
+        if ((await this.call(c.path, data, opts)) === false) {
+          throw new IIIError(ErrorCode.ConditionFailed, `condition ${c.path} returned false`)
         }
       }
     }
@@ -287,14 +294,19 @@ export class Engine implements EngineApi {
     return Promise.reject(new IIIError(ErrorCode.FunctionNotFound, `function ${path} has no worker on this engine`))
   }
 
-  private async callInternal(handler: InternalHandler, data: unknown, opts: InvokeOptions): Promise<unknown> {
+  /** A built-in runs here, in this turn: no invocation id, timer or pending entry (only worker calls need them). */
+  private callInternal(handler: InternalHandler, data: unknown, opts: InvokeOptions): Promise<unknown> {
     const ctx: CallContext = {
       trigger: opts.trigger,
       traceparent: opts.traceparent,
       baggage: opts.baggage,
       workerId: opts.workerId,
     }
-    return handler(data instanceof RawJson ? data.parse() : data, ctx)
+    try {
+      return Promise.resolve(handler(data instanceof RawJson ? data.parse() : data, ctx))
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   private callWorker(worker: WorkerRecord, path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
@@ -450,6 +462,11 @@ export class Engine implements EngineApi {
   get pendingCount(): number {
     return this.pending.size
   }
+}
+
+/** A result kept as text (a large forwarded one, a stored state value) parsed for a caller inside the engine. */
+function parseRaw(result: unknown): unknown {
+  return result instanceof RawJson ? result.parse() : result
 }
 
 export type { TriggerMeta }

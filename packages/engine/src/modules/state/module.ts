@@ -13,6 +13,7 @@
  */
 
 import { ErrorCode, IIIError } from '../../errors.js'
+import { RawJson } from '../../raw-json.js'
 import type { SharedRedis } from '../../redis/shared.js'
 import { fireTriggers } from '../fire.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
@@ -110,9 +111,12 @@ export class StateModule implements EngineModule {
 
     engine.registerFunction(
       'state.get',
-      (input) => {
+      async (input) => {
         const { group, item } = ids('state.get', input)
-        return store.get(SCOPE, group, item)
+        if (store.getText === undefined) return store.get(SCOPE, group, item)
+        // The stored text goes out as it is: no parse here, no stringify in the bridge.
+        const text = await store.getText(SCOPE, group, item)
+        return text === null ? null : new RawJson(text)
       },
       { description: 'Reads one state item: {group_id, item_id} -> value or null' },
     )
@@ -121,9 +125,18 @@ export class StateModule implements EngineModule {
       'state.set',
       async (input, ctx) => {
         const { o, group, item } = ids('state.set', input, '{group_id, item_id, data}')
-        const r = await store.set(SCOPE, group, item, dataField(o, 'state.set'))
-        this.fire(r.old_value === null ? 'created' : 'updated', group, item, r.old_value, r.new_value, ctx)
-        return r
+        const value = dataField(o, 'state.set')
+        if (store.setText === undefined) {
+          const r = await store.set(SCOPE, group, item, value)
+          this.fire(r.old_value === null ? 'created' : 'updated', group, item, r.old_value, r.new_value, ctx)
+          return r
+        }
+        const t = await store.setText(SCOPE, group, item, value)
+        if (this.listening()) {
+          const old = t.old_text === null ? null : (JSON.parse(t.old_text) as JsonValue)
+          this.fire(old === null ? 'created' : 'updated', group, item, old, JSON.parse(t.new_text), ctx)
+        }
+        return writeResultText(t.old_text, t.new_text)
       },
       { description: 'Stores one state item: {group_id, item_id, data} -> {old_value, new_value}' },
     )
@@ -178,8 +191,14 @@ export class StateModule implements EngineModule {
         const { o, group, item } = ids('state.update', input, '{group_id, item_id, ops}')
         const ops = parseOps(o.ops, 'state.update')
         let r: WriteResult
+        let text: RawJson | undefined
         try {
-          r = await store.update(SCOPE, group, item, ops)
+          if (store.updateText === undefined) r = await store.update(SCOPE, group, item, ops)
+          else {
+            const t = await store.updateText(SCOPE, group, item, ops)
+            r = t
+            text = writeResultText(t.old_text, t.new_text)
+          }
         } catch (err) {
           throw withFunctionName(err, 'state.update')
         }
@@ -188,10 +207,15 @@ export class StateModule implements EngineModule {
         } else {
           this.fire(r.old_value === null ? 'created' : 'updated', group, item, r.old_value, r.new_value, ctx)
         }
-        return r
+        return text ?? r
       },
       { description: 'Changes one state item atomically: {group_id, item_id, ops} -> {old_value, new_value}' },
     )
+  }
+
+  /** True when a change has anyone to tell: a local `state` trigger or (in a cluster) the others. */
+  private listening(): boolean {
+    return this.triggers.size > 0 || this.shared !== null
   }
 
   /**
@@ -244,4 +268,9 @@ export class StateModule implements EngineModule {
     this.triggers.clear()
     await adapter?.close()
   }
+}
+
+/** `{old_value, new_value}` as JSON text built from the stored texts, exactly what `JSON.stringify` gives. */
+function writeResultText(oldText: string | null, newText: string | null): RawJson {
+  return new RawJson(`{"old_value":${oldText ?? 'null'},"new_value":${newText ?? 'null'}}`)
 }

@@ -17,7 +17,15 @@ export { applyOps, type Path, parseOps, parsePath, type UpdateOp } from './ops.j
 export { ADAPTERS, type StoreOptions, storeOptions } from './options.js'
 export { RedisAdapter, type RedisAdapterOptions } from './redis.js'
 export { SqliteAdapter, type SqliteAdapterOptions } from './sqlite.js'
-export type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
+export type {
+  AdapterOptions,
+  Entry,
+  JsonValue,
+  KvAdapter,
+  TextUpdateResult,
+  TextWriteResult,
+  WriteResult,
+} from './types.js'
 
 /** What a module passes to {@link createAdapter}: its store options from the config. */
 export type StoreConfig = StoreOptions

@@ -4,7 +4,15 @@
  * returns exactly what the persistent adapters do.
  */
 import { applyOps, type UpdateOp } from './ops.js'
-import type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
+import type {
+  AdapterOptions,
+  Entry,
+  JsonValue,
+  KvAdapter,
+  TextUpdateResult,
+  TextWriteResult,
+  WriteResult,
+} from './types.js'
 import { encodeValue } from './value.js'
 
 type Group = Map<string, string>
@@ -46,12 +54,25 @@ export class MemoryAdapter implements KvAdapter {
     return text === undefined ? null : JSON.parse(text)
   }
 
+  async getText(scope: string, group: string, item: string): Promise<string | null> {
+    return this.group(scope, group, false)?.get(item) ?? null
+  }
+
   async set(scope: string, group: string, item: string, value: JsonValue): Promise<WriteResult> {
+    const { old_text: old, new_text: text } = this.put(scope, group, item, value)
+    return { old_value: old === null ? null : JSON.parse(old), new_value: JSON.parse(text) }
+  }
+
+  async setText(scope: string, group: string, item: string, value: JsonValue): Promise<TextWriteResult> {
+    return this.put(scope, group, item, value)
+  }
+
+  private put(scope: string, group: string, item: string, value: JsonValue): TextWriteResult {
     const text = encodeValue(value, this.maxValueBytes)
     const g = this.group(scope, group, true)
     const old = g.get(item)
     g.set(item, text)
-    return { old_value: old === undefined ? null : JSON.parse(old), new_value: JSON.parse(text) }
+    return { old_text: old ?? null, new_text: text }
   }
 
   async delete(scope: string, group: string, item: string): Promise<JsonValue | null> {
@@ -95,6 +116,27 @@ export class MemoryAdapter implements KvAdapter {
     ops: UpdateOp[],
     finish?: (value: JsonValue | null) => JsonValue | null,
   ): Promise<WriteResult> {
+    const r = this.apply(scope, group, item, ops, finish)
+    return { old_value: r.old_value, new_value: r.new_value }
+  }
+
+  async updateText(
+    scope: string,
+    group: string,
+    item: string,
+    ops: UpdateOp[],
+    finish?: (value: JsonValue | null) => JsonValue | null,
+  ): Promise<TextUpdateResult> {
+    return this.apply(scope, group, item, ops, finish)
+  }
+
+  private apply(
+    scope: string,
+    group: string,
+    item: string,
+    ops: UpdateOp[],
+    finish: ((value: JsonValue | null) => JsonValue | null) | undefined,
+  ): TextUpdateResult {
     // Runs start to end without yielding, so no other call can interleave.
     const g = this.group(scope, group, false)
     const oldText = g?.get(item)
@@ -106,11 +148,11 @@ export class MemoryAdapter implements KvAdapter {
         g.delete(item)
         this.drop(scope, group)
       }
-      return { old_value: old, new_value: null }
+      return { old_value: old, new_value: null, old_text: oldText ?? null, new_text: null }
     }
     const text = encodeValue(next, this.maxValueBytes)
     this.group(scope, group, true).set(item, text)
-    return { old_value: old, new_value: next }
+    return { old_value: old, new_value: next, old_text: oldText ?? null, new_text: text }
   }
 
   async close(): Promise<void> {

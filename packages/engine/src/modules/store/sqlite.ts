@@ -2,15 +2,16 @@
  * The `sqlite` adapter, the default: an embedded SQLite database file (better-sqlite3) in the
  * engine's data directory.
  *
- * Durability: WAL journal. Every write is one transaction that has committed to the WAL file
- * before the promise resolves, so an acknowledged write survives the engine being killed
- * (`kill -9`), whatever `synchronous` is. `synchronous: 'normal'` (the default) leaves the last
+ * Durability: WAL journal. Writes are group-committed: all that arrive in one event-loop turn
+ * run in one transaction (on `setImmediate`), and each promise resolves only after that
+ * transaction has committed to the WAL file, so an acknowledged write survives the engine being
+ * killed (`kill -9`), whatever `synchronous` is. `synchronous: 'normal'` (the default) leaves the last
  * commits in the OS page cache until the next checkpoint, so an OS crash or power loss can lose
  * them (never corrupting the file); `'full'` fsyncs every commit and survives those too, at the
- * cost of one fsync per write.
+ * cost of one fsync per batch.
  *
- * better-sqlite3 is synchronous: each method runs its whole transaction without yielding to the
- * event loop, which makes `update` atomic in this process; `BEGIN IMMEDIATE` makes it atomic
+ * better-sqlite3 is synchronous: a batch runs its whole transaction without yielding to the
+ * event loop, one write after the other, which makes `update` atomic in this process; `BEGIN IMMEDIATE` makes it atomic
  * against another process that opened the same file too.
  */
 import { mkdirSync } from 'node:fs'
@@ -18,7 +19,15 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { IIIError } from '../../errors.js'
 import { applyOps, type UpdateOp } from './ops.js'
-import type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
+import type {
+  AdapterOptions,
+  Entry,
+  JsonValue,
+  KvAdapter,
+  TextUpdateResult,
+  TextWriteResult,
+  WriteResult,
+} from './types.js'
 import { encodeValue } from './value.js'
 
 export interface SqliteAdapterOptions extends AdapterOptions {
@@ -41,16 +50,19 @@ export class SqliteAdapter implements KvAdapter {
   private db: Database.Database | null
   private readonly maxValueBytes: number
   private readonly q: ReturnType<typeof prepare>
-  private readonly setTx: (s: string, g: string, i: string, text: string) => string | undefined
-  private readonly updateTx: (
+  /** Writes waiting for this turn's transaction (group commit), in arrival order. */
+  private batch: PendingWrite[] = []
+  private readonly commitBatch: (batch: PendingWrite[]) => void
+  private readonly setStep: (s: string, g: string, i: string, text: string) => string | undefined
+  private readonly updateStep: (
     s: string,
     g: string,
     i: string,
     ops: UpdateOp[],
     finish?: (v: JsonValue | null) => JsonValue | null,
-  ) => WriteResult
-  private readonly deleteTx: (s: string, g: string, i: string) => string | undefined
-  private readonly clearTx: (s: string, g: string) => Array<{ item: string; value: string }>
+  ) => TextUpdateResult
+  private readonly deleteStep: (s: string, g: string, i: string) => string | undefined
+  private readonly clearStep: (s: string, g: string) => Array<{ item: string; value: string }>
 
   constructor(options: SqliteAdapterOptions) {
     this.maxValueBytes = options.maxValueBytes
@@ -68,33 +80,78 @@ export class SqliteAdapter implements KvAdapter {
     }
     const q = prepare(db)
     this.q = q
-    this.setTx = db.transaction((s, g, i, text) => {
+    // Each step runs inside the batch's transaction; one that throws (a value over the limit,
+    // an op that does not fit) does so before it writes anything, so it fails alone.
+    this.setStep = (s, g, i, text) => {
       const old = q.get.get(s, g, i) as { value: string } | undefined
       q.put.run(s, g, i, text)
       return old?.value
-    }).immediate as SqliteAdapter['setTx']
-    this.deleteTx = db.transaction((s, g, i) => {
+    }
+    this.deleteStep = (s, g, i) => {
       const old = q.get.get(s, g, i) as { value: string } | undefined
       if (old) q.del.run(s, g, i)
       return old?.value
-    }).immediate as SqliteAdapter['deleteTx']
-    this.clearTx = db.transaction((s, g) => {
+    }
+    this.clearStep = (s, g) => {
       const rows = q.entries.all(s, g) as Array<{ item: string; value: string }>
       q.clear.run(s, g)
       return rows
-    }).immediate as SqliteAdapter['clearTx']
-    this.updateTx = db.transaction((s, g, i, ops, finish) => {
+    }
+    this.updateStep = (s, g, i, ops, finish) => {
       const row = q.get.get(s, g, i) as { value: string } | undefined
       const old = row ? (JSON.parse(row.value) as JsonValue) : null
       let next = applyOps(old, ops)
       if (finish) next = finish(next)
+      let text: string | null = null
       if (next === null) {
         if (row) q.del.run(s, g, i)
       } else {
-        q.put.run(s, g, i, encodeValue(next, this.maxValueBytes))
+        text = encodeValue(next, this.maxValueBytes)
+        q.put.run(s, g, i, text)
       }
-      return { old_value: old, new_value: next }
-    }).immediate as SqliteAdapter['updateTx']
+      return { old_value: old, new_value: next, old_text: row ? row.value : null, new_text: text }
+    }
+    this.commitBatch = db.transaction((batch: PendingWrite[]) => {
+      for (const w of batch) {
+        try {
+          w.result = w.run()
+        } catch (err) {
+          if (err instanceof Database.SqliteError) throw err // a database error fails the whole batch
+          w.error = err
+        }
+      }
+    }).immediate as (batch: PendingWrite[]) => void
+  }
+
+  /**
+   * Group commit: every write that arrives in one event-loop turn runs in one `BEGIN
+   * IMMEDIATE` transaction on `setImmediate`, and each promise settles only after that
+   * transaction committed (acknowledged means committed). A database error rejects every
+   * write of the batch, none of which was stored.
+   */
+  private write<R>(run: () => R): Promise<R> {
+    this.open()
+    if (this.batch.length === 0) setImmediate(this.flush)
+    return new Promise<R>((resolve, reject) => {
+      this.batch.push({ run, resolve: resolve as (r: unknown) => void, reject })
+    })
+  }
+
+  private readonly flush = (): void => {
+    const batch = this.batch
+    if (batch.length === 0) return
+    this.batch = []
+    try {
+      this.open()
+      this.commitBatch(batch)
+    } catch (err) {
+      for (const w of batch) w.reject(err)
+      return
+    }
+    for (const w of batch) {
+      if ('error' in w) w.reject(w.error)
+      else w.resolve(w.result)
+    }
   }
 
   private open(): Database.Database {
@@ -108,16 +165,26 @@ export class SqliteAdapter implements KvAdapter {
     return row ? JSON.parse(row.value) : null
   }
 
-  async set(scope: string, group: string, item: string, value: JsonValue): Promise<WriteResult> {
+  async getText(scope: string, group: string, item: string): Promise<string | null> {
     this.open()
+    const row = this.q.get.get(scope, group, item) as { value: string } | undefined
+    return row ? row.value : null
+  }
+
+  async setText(scope: string, group: string, item: string, value: JsonValue): Promise<TextWriteResult> {
     const text = encodeValue(value, this.maxValueBytes)
-    const old = this.setTx(scope, group, item, text)
+    const old = await this.write(() => this.setStep(scope, group, item, text))
+    return { old_text: old ?? null, new_text: text }
+  }
+
+  async set(scope: string, group: string, item: string, value: JsonValue): Promise<WriteResult> {
+    const text = encodeValue(value, this.maxValueBytes)
+    const old = await this.write(() => this.setStep(scope, group, item, text))
     return { old_value: old === undefined ? null : JSON.parse(old), new_value: value }
   }
 
   async delete(scope: string, group: string, item: string): Promise<JsonValue | null> {
-    this.open()
-    const old = this.deleteTx(scope, group, item)
+    const old = await this.write(() => this.deleteStep(scope, group, item))
     return old === undefined ? null : JSON.parse(old)
   }
 
@@ -140,8 +207,8 @@ export class SqliteAdapter implements KvAdapter {
   }
 
   async clear(scope: string, group: string): Promise<Entry[]> {
-    this.open()
-    return this.clearTx(scope, group).map((r) => ({ item_id: r.item, value: JSON.parse(r.value) }))
+    const rows = await this.write(() => this.clearStep(scope, group))
+    return rows.map((r) => ({ item_id: r.item, value: JSON.parse(r.value) }))
   }
 
   async update(
@@ -151,15 +218,36 @@ export class SqliteAdapter implements KvAdapter {
     ops: UpdateOp[],
     finish?: (value: JsonValue | null) => JsonValue | null,
   ): Promise<WriteResult> {
-    this.open()
-    return this.updateTx(scope, group, item, ops, finish)
+    const r = await this.write(() => this.updateStep(scope, group, item, ops, finish))
+    return { old_value: r.old_value, new_value: r.new_value }
+  }
+
+  async updateText(
+    scope: string,
+    group: string,
+    item: string,
+    ops: UpdateOp[],
+    finish?: (value: JsonValue | null) => JsonValue | null,
+  ): Promise<TextUpdateResult> {
+    return this.write(() => this.updateStep(scope, group, item, ops, finish))
   }
 
   async close(): Promise<void> {
+    this.flush() // writes already accepted are committed (or failed), never dropped
     const db = this.db
     this.db = null
     if (db?.open) db.close()
   }
+}
+
+/** A write waiting for its batch's transaction. */
+interface PendingWrite {
+  run: () => unknown
+  resolve: (result: unknown) => void
+  reject: (err: unknown) => void
+  result?: unknown
+  /** The write's own refusal (an op that does not fit the value...): it alone fails. */
+  error?: unknown
 }
 
 function prepare(db: Database.Database) {

@@ -19,6 +19,18 @@ export interface WriteResult {
   new_value: JsonValue | null
 }
 
+/** What {@link KvAdapter.setText} answers: the stored JSON text before and after the write. */
+export interface TextWriteResult {
+  old_text: string | null
+  new_text: string
+}
+
+/** What {@link KvAdapter.updateText} answers: the values and their stored JSON text (null: none). */
+export interface TextUpdateResult extends WriteResult {
+  old_text: string | null
+  new_text: string | null
+}
+
 /** One stored item with its id, as returned by {@link KvAdapter.clear}. */
 export interface Entry {
   item_id: string
@@ -44,6 +56,16 @@ export interface KvAdapter {
   /** The adapter's config name (`memory`, `sqlite`, ...). */
   readonly name: string
   get(scope: string, group: string, item: string): Promise<JsonValue | null>
+  /**
+   * {@link get}, answering the stored JSON text (null when missing) without parsing it.
+   * Optional: a fast path for callers that only forward the value (the `state.get` built-in).
+   */
+  getText?(scope: string, group: string, item: string): Promise<string | null>
+  /**
+   * {@link set}, answering the stored JSON text of the old and the new value instead of parsed
+   * values. Optional, same contract as `set` otherwise.
+   */
+  setText?(scope: string, group: string, item: string, value: JsonValue): Promise<TextWriteResult>
   /** Stores `value` (not null) and returns the previous and the new value. */
   set(scope: string, group: string, item: string, value: JsonValue): Promise<WriteResult>
   /** Removes an item; resolves with the value it had, or null when there was none. */
@@ -73,6 +95,17 @@ export interface KvAdapter {
     ops: UpdateOp[],
     finish?: (value: JsonValue | null) => JsonValue | null,
   ): Promise<WriteResult>
+  /**
+   * {@link update}, also answering the stored JSON text of the old and new value, so that a
+   * caller forwarding the result need not serialize the values again. Optional.
+   */
+  updateText?(
+    scope: string,
+    group: string,
+    item: string,
+    ops: UpdateOp[],
+    finish?: (value: JsonValue | null) => JsonValue | null,
+  ): Promise<TextUpdateResult>
   /** Releases files and connections. Safe to call twice; nothing may be called after it. */
   close(): Promise<void>
 }

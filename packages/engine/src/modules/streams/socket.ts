@@ -10,7 +10,9 @@
  * socket without waiting.
  */
 import type { IncomingMessage } from 'node:http'
-import type { WebSocket } from 'ws'
+import type { Socket } from 'node:net'
+import * as wsModule from 'ws'
+import { WebSocket } from 'ws'
 import { type PeerHandler, WsEndpoint, type WsPeer } from '../../net/ws-endpoint.js'
 import { encodeServerMessage, type JoinData, nextTimestamp, parseClientMessage, type ServerEvent } from './messages.js'
 
@@ -23,6 +25,23 @@ const MAX_CLIENT_FRAME = 64 * 1024
 /** Bad frames tolerated on one connection before it is closed. */
 const MAX_BAD_FRAMES = 100
 const HEARTBEAT_MS = 15_000
+
+/** ws's frame encoder (untyped in @types/ws). */
+const { Sender } = wsModule as unknown as {
+  Sender: {
+    frame(data: Buffer, o: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean }): Buffer[]
+  }
+}
+
+/**
+ * One complete WebSocket text frame (header and payload) for `text`, built once per push and
+ * written as it is to every subscriber's socket. The server sends unmasked frames and the
+ * stream socket runs without permessage-deflate, so the bytes are the same for every client.
+ */
+export function textFrame(text: string): Buffer {
+  const list = Sender.frame(Buffer.from(text), { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: false })
+  return list.length === 1 ? list[0] : Buffer.concat(list)
+}
 
 /** What the client sent when it connected, as the auth function receives it. */
 export interface ConnectInfo {
@@ -69,6 +88,8 @@ export class Client {
   /** When the queue last made progress (or started filling); 0 while it is empty. */
   stalledSince = 0
   closed = false
+  /** The last {@link StreamSocketServer.publish} this client got (one copy per push). */
+  lastPush = 0
   readonly ws: WebSocket
 
   constructor(
@@ -84,16 +105,28 @@ export class Client {
     this.stalledSince = this.queued > 0 ? Date.now() : 0
   }
 
-  /** Queues one message, or drops the client when its queue is over the cap. */
-  send(text: string): void {
+  /**
+   * Queues one message, or drops the client when its queue is over the cap. A push hands
+   * every subscriber the same ready-made frame ({@link textFrame}), written straight to the
+   * connection's socket: ws's sender writes each frame whole (nothing queues in it without
+   * compression), so frames never interleave.
+   */
+  send(text: string | Buffer): void {
     if (this.closed) return
+    // A frame is written raw, only while the connection is open (never after a close frame).
+    let raw: Socket | undefined
+    if (typeof text !== 'string') {
+      raw = (this.ws as unknown as { _socket?: Socket })._socket
+      if (raw === undefined || this.ws.readyState !== WebSocket.OPEN) return
+    }
     if (this.queued >= this.server.options.maxQueue || this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.server.drop(this, `outbound queue over the cap (${this.queued} messages, ${this.ws.bufferedAmount} bytes)`)
       return
     }
     if (this.queued === 0) this.stalledSince = Date.now()
     this.queued++
-    this.ws.send(text, this.written)
+    if (raw !== undefined) raw.write(text, this.written)
+    else this.ws.send(text, this.written)
   }
 }
 
@@ -103,6 +136,7 @@ export class StreamSocketServer {
   readonly clients = new Set<Client>()
   /** Joined subscriptions by `streamName \0 groupId`. */
   private readonly index = new Map<string, Set<Subscription>>()
+  private pushes = 0
 
   constructor(
     readonly options: StreamSocketOptions,
@@ -231,7 +265,7 @@ export class StreamSocketServer {
 
   /**
    * Pushes one event to every subscriber of a group (and, when `itemId` is set, of that item):
-   * serialized once, sent once per connection. With `groupOnly`, item subscribers are skipped.
+   * serialized and UTF-8 encoded once, sent once per connection.
    */
   publish(
     streamName: string,
@@ -243,13 +277,15 @@ export class StreamSocketServer {
     const set = this.index.get(indexKey(streamName, groupId))
     if (!set) return
     const text = encodeServerMessage(timestamp, streamName, groupId, itemId, event)
-    const sent = new Set<Client>()
+    // Framed once: each socket gets the same bytes, no per-client JSON, encoding or framing.
+    const bytes = textFrame(text)
+    const push = ++this.pushes
     for (const sub of set) {
       if (sub.id !== undefined && sub.id !== itemId) continue
       if (sub.pending) sub.pending.push(text)
-      else if (!sent.has(sub.client)) {
-        sent.add(sub.client)
-        sub.client.send(text)
+      else if (sub.client.lastPush !== push) {
+        sub.client.lastPush = push
+        sub.client.send(bytes)
       }
     }
   }
