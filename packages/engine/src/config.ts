@@ -252,7 +252,11 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
   if (cli.dataDir !== undefined) merged.data_dir = cli.dataDir
   if (cli.logLevel !== undefined) merged.log_level = cli.logLevel
   if (cli.logFormat !== undefined) merged.log_format = cli.logFormat
-  if (cli.tracing) merged.tracing = { ...(raw.tracing ?? {}), enabled: (raw.tracing as { enabled?: boolean } | undefined)?.enabled ?? true }
+  if (cli.tracing)
+    merged.tracing = {
+      ...(raw.tracing ?? {}),
+      enabled: (raw.tracing as { enabled?: boolean } | undefined)?.enabled ?? true,
+    }
   // The one switch: the flag, else III_REDIS_URL, else the file's redis.url.
   const redisUrl = cli.redis ?? (env.III_REDIS_URL || undefined)
   if (redisUrl !== undefined) merged.redis = { ...(raw.redis ?? {}), url: redisUrl }

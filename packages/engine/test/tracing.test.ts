@@ -24,7 +24,10 @@ async function otlpReceiver(t: { after(fn: () => unknown): void }) {
     })
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.after(() => new Promise((r) => server.close(r)))
+  t.after(() => {
+    server.closeAllConnections()
+    return new Promise((r) => server.close(r))
+  })
   const spans = () =>
     bodies.flatMap((b) => b.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans)))
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, spans }
@@ -85,7 +88,9 @@ test('a request through a Node and a Python worker is one trace: spans, links, l
   const [emit] = byName('emit')
   assert.equal(emit.parent_span_id, root.span_id)
   assert.equal(emit.attributes['iii.worker.id'], 'engine')
-  const deliveries = byName('orders.notify').sort((a: any, b: any) => a.attributes['iii.attempt'] - b.attributes['iii.attempt'])
+  const deliveries = byName('orders.notify').sort(
+    (a: any, b: any) => a.attributes['iii.attempt'] - b.attributes['iii.attempt'],
+  )
   assert.deepEqual(
     deliveries.map((d: any) => [d.kind, d.attributes['iii.attempt'], d.status, d.error_code]),
     [
@@ -117,11 +122,21 @@ test('a request through a Node and a Python worker is one trace: spans, links, l
   )
   // orders.create, py.price, emit, two deliveries: logger.* and the engine's read built-ins
   // (the console's traces.* calls) are not traced.
-  assert.deepEqual(trace.spans.map((s: any) => s.name).sort(), ['emit', 'orders.create', 'orders.notify', 'orders.notify', 'py.price'])
+  assert.deepEqual(trace.spans.map((s: any) => s.name).sort(), [
+    'emit',
+    'orders.create',
+    'orders.notify',
+    'orders.notify',
+    'py.price',
+  ])
 
   // A failing Python call: the error code is the span's status, and the trace lists as an error.
-  const bad = await fetch(`${engine.apiUrl}/orders`, { method: 'POST', body: JSON.stringify({ item: 'none' }) })
-  assert.ok(bad.status >= 400)
+  const bad = await fetch(`${engine.apiUrl}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ item: 'none' }),
+  })
+  assert.ok(bad.status >= 400, String(bad.status))
   const errors = await eventually(async () => {
     const l = await client.invokeFunction('traces.list', { status: 'error' })
     return l.traces.length > 0 ? l.traces : undefined

@@ -90,7 +90,7 @@ export class ObservabilityModule implements EngineModule {
         if (traceId === undefined) throw new IIIError(ErrorCode.InvalidArgument, 'traces.get needs {trace_id}')
         return { trace_id: traceId, spans: this.spans.trace(traceId) }
       },
-      { description: "Every span of one trace the engine still holds, across workers and languages" },
+      { description: 'Every span of one trace the engine still holds, across workers and languages' },
     )
     engine.registerFunction(
       'logs.list',
