@@ -22,6 +22,8 @@ Options:
   --ready-file <file>    once listening, write the ready JSON (see below) to this file
   --redis <url>          join the cluster of engines on this Redis (also III_REDIS_URL):
                          state, streams, cron and the function registry move there
+  --tracing              record a span per invocation (docs/observability.md)
+  --log-format <f>       text (default) or json
   --console              serve the web console (console: in the config; default 127.0.0.1:3113,
                          docs/console.md)
   --console-port <n>     console port (implies --console; 0 picks a free one)
@@ -65,6 +67,8 @@ function parseCli(argv: string[]): CliArgs {
         'streams-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+        tracing: { type: 'boolean' },
         'ready-file': { type: 'string' },
         redis: { type: 'string' },
         insecure: { type: 'boolean' },
@@ -95,6 +99,9 @@ function parseCli(argv: string[]): CliArgs {
     streamsPort: portFlag('streams-port', v['streams-port'] as string | undefined),
     dataDir: v['data-dir'] as string | undefined,
     logLevel: v['log-level'] as string | undefined,
+    logFormat: v['log-format'] as string | undefined,
+    // The console shows traces: --console turns tracing on unless the config turns it off.
+    tracing: v.tracing === true || v.console === true || v['console-port'] !== undefined,
     readyFile: v['ready-file'] as string | undefined,
     redis: v.redis as string | undefined,
     insecure: v.insecure === true,

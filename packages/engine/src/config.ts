@@ -34,6 +34,16 @@ const configSchema = z
     port: port.default(49134),
     data_dir: z.string().default('./data'),
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    log_format: z.enum(['text', 'json']).default('text'),
+    /** Spans (docs/observability.md): on with `enabled`, `--console` or `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+    tracing: z
+      .object({
+        enabled: z.boolean().optional(),
+        ring_size: positive.default(10_000),
+        log_ring_size: positive.default(10_000),
+      })
+      .strict()
+      .optional(),
     redis: redisOptions.optional(),
     cluster: clusterOptions.optional(),
     /** Listen beyond loopback without worker authentication (`--insecure`). */
@@ -81,6 +91,10 @@ export interface EngineOptions {
   port: number
   dataDir: string
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** `log_format`: the engine's own lines as text or one JSON object each. */
+  logFormat: 'text' | 'json'
+  /** Spans and the span and log rings; `enabled` null means on when `OTEL_*` asks for export. */
+  tracing: { enabled: boolean | null; ringSize: number; logRingSize: number }
   /** The engine's Redis (`--redis`, `III_REDIS_URL`, `redis:`); null runs it on its own. */
   redis: RedisOptions | null
   /** How this engine meets the others on the same Redis (used only with `redis`). */
@@ -173,6 +187,12 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     port: c.port,
     dataDir: c.data_dir,
     logLevel: c.log_level,
+    logFormat: c.log_format,
+    tracing: {
+      enabled: c.tracing?.enabled ?? null,
+      ringSize: c.tracing?.ring_size ?? 10_000,
+      logRingSize: c.tracing?.log_ring_size ?? 10_000,
+    },
     redis,
     cluster: c.cluster ?? clusterOptions.parse({}),
     insecure: c.insecure,
@@ -226,6 +246,10 @@ export interface CliOverrides {
   streamsPort?: number
   dataDir?: string
   logLevel?: string
+  /** `--log-format text|json`. */
+  logFormat?: string
+  /** `--tracing` (also turned on by `--console`). */
+  tracing?: boolean
   /** `--redis URL`: run as one engine of a cluster on this Redis. */
   redis?: string
   insecure?: boolean
@@ -246,6 +270,12 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
   if (cli.port !== undefined) merged.port = cli.port
   if (cli.dataDir !== undefined) merged.data_dir = cli.dataDir
   if (cli.logLevel !== undefined) merged.log_level = cli.logLevel
+  if (cli.logFormat !== undefined) merged.log_format = cli.logFormat
+  if (cli.tracing)
+    merged.tracing = {
+      ...(raw.tracing ?? {}),
+      enabled: (raw.tracing as { enabled?: boolean } | undefined)?.enabled ?? true,
+    }
   // The one switch: the flag, else III_REDIS_URL, else the file's redis.url.
   const redisUrl = cli.redis ?? (env.III_REDIS_URL || undefined)
   if (redisUrl !== undefined) merged.redis = { ...(raw.redis ?? {}), url: redisUrl }

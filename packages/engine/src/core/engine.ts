@@ -20,6 +20,7 @@ import type {
 import { type JsonObject, RawJson, type TriggerMeta } from '../protocol.js'
 import type { ClusterLists, WorkerLink } from './link.js'
 import { deny, type Policy } from './policy.js'
+import type { InvocationSpan, Tracing } from './tracing.js'
 import { TriggerRegistry } from './triggers.js'
 import { type WorkerInfo, WorkerRecord } from './worker.js'
 
@@ -64,12 +65,14 @@ export class Engine implements EngineApi {
   readonly triggers: TriggerRegistry
   /** Set by the cluster module: the other engines' workers and triggers, for the lists. */
   cluster: ClusterLists | null = null
+  /** Set by the observability module when tracing is on; null costs one check per call. */
+  private tracing: Tracing | null = null
 
   constructor(
     readonly options: EngineOptions,
     log?: Logger,
   ) {
-    this.log = log ?? createLogger(options.logLevel)
+    this.log = log ?? createLogger(options.logLevel, undefined, options.logFormat)
     this.triggers = new TriggerRegistry(this.workers, this.log, this)
   }
 
@@ -250,6 +253,33 @@ export class Engine implements EngineApi {
    * registration order, and the first `false` rejects with `condition_failed`.
    */
   invoke(path: string, data: unknown, opts: InvokeOptions = {}): Promise<unknown> {
+    if (this.tracing === null) return this.run(path, data, opts)
+    const span = this.tracing.start(path, {
+      trigger: opts.trigger,
+      traceparent: opts.traceparent,
+      workerId: opts.workerId,
+      builtin: this.functions.get(path)?.internal !== undefined,
+    })
+    return span === null ? this.run(path, data, opts) : this.runTraced(span, path, data, opts)
+  }
+
+  /** Turns tracing on: every invocation from now on gets a span (`core/tracing.ts`). */
+  useTracing(tracing: Tracing): void {
+    this.tracing = tracing
+  }
+
+  private async runTraced(span: InvocationSpan, path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
+    try {
+      const result = await this.run(path, data, { ...opts, traceparent: span.traceparent, span })
+      span.end()
+      return result
+    } catch (err) {
+      span.end(err as IIIError)
+      throw err
+    }
+  }
+
+  private run(path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
     if (opts.trigger !== undefined && !opts.relayed && this.conditions.has(path)) {
       return this.invokeGuarded(path, data, opts)
     }
@@ -311,6 +341,7 @@ export class Engine implements EngineApi {
 
   private callWorker(worker: WorkerRecord, path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
     const id = String(this.nextInvocation++)
+    if (opts.span !== undefined) opts.span.setWorker(worker.id, worker.info.runtime)
     const timeoutMs = Math.min(opts.timeoutMs ?? this.options.bridge.invocationTimeoutMs, MAX_TIMER_MS)
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -6,6 +6,7 @@ import { CronModule } from './cron/module.js'
 import { EventModule } from './event/module.js'
 import { LoggerModule } from './logger/module.js'
 import type { EngineModule } from './module.js'
+import { ObservabilityModule } from './observability/module.js'
 import { StateModule } from './state/module.js'
 import { StreamsModule } from './streams/module.js'
 
@@ -14,7 +15,10 @@ import { StreamsModule } from './streams/module.js'
  * `shared` (the engine is one of a cluster on Redis) it comes first and the modules use it.
  */
 export function createModules(options: EngineOptions, shared: SharedRedis | null = null): EngineModule[] {
-  const modules: EngineModule[] = shared ? [shared, new LoggerModule()] : [new LoggerModule()]
+  const observability = new ObservabilityModule(options.tracing)
+  const modules: EngineModule[] = shared
+    ? [shared, observability, new LoggerModule()]
+    : [observability, new LoggerModule()]
   if (options.modules.event) modules.push(new EventModule(options.modules.event, shared))
   if (options.modules.cron) modules.push(new CronModule(shared))
   if (options.modules.state) modules.push(new StateModule(options.modules.state, shared))

@@ -11,6 +11,7 @@
 import { z } from 'zod'
 import type { EngineOptions } from '../config.js'
 import type { CallMeta } from '../core/link.js'
+import type { InvocationSpan, Tracing } from '../core/tracing.js'
 import type { Logger } from '../log.js'
 import type { JsonObject, RawJson, TriggerMeta } from '../protocol.js'
 
@@ -67,6 +68,8 @@ export interface InvokeOptions extends CallMeta {
    * goes to one of this engine's own workers only (never back to another engine).
    */
   relayed?: boolean
+  /** The call's span when tracing is on; set by the core, which records the worker it picks. */
+  span?: InvocationSpan
 }
 
 export interface EngineApi {
@@ -85,6 +88,8 @@ export interface EngineApi {
   triggersOfType(type: string): Iterable<TriggerRecord>
   /** Called (coalesced) after the set of registered functions changed. */
   onFunctionsChanged(listener: () => void): void
+  /** Turns tracing on: every invocation from now on starts a span through `tracing`. */
+  useTracing(tracing: Tracing): void
   functionsList(): Array<{ function_path: string; description?: string; metadata?: JsonObject; workers: number }>
 }
 

@@ -264,7 +264,12 @@ export class ApiModule implements EngineModule {
       `{"method":"${req.method}","path":${entry.pathJson},"path_params":${JSON.stringify(match.params)},"query_params":${JSON.stringify(match.query)},"headers":${JSON.stringify(req.headers)},"body":${bodyText}}`,
     )
     ;(this.engine as EngineApi)
-      .invoke(entry.functionPath, data, { trigger: entry.meta, timeoutMs: this.timeoutMs })
+      .invoke(entry.functionPath, data, {
+        trigger: entry.meta,
+        timeoutMs: this.timeoutMs,
+        // An incoming W3C trace context: the request's span (and every call it makes) joins it.
+        traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
+      })
       .then(
         (result) => this.respond(req, res, entry, result),
         (err) => this.fail(req, res, entry, err),

@@ -11,9 +11,11 @@
  * feed itself; nor does a line logged by a built-in call a `log` trigger caused.
  */
 import { ErrorCode, IIIError } from '../../errors.js'
+import type { LogRecord } from '../../log.js'
 import { fireTriggers } from '../fire.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
 
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
 const levels = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
 const secretKey = /authorization|cookie|password|passwd|secret|token|api[-_]?key|credential/i
 
@@ -86,7 +88,14 @@ export class LoggerModule implements EngineModule {
     if (typeof function_path === 'string' && function_path !== '') record.function_path = function_path
     if (typeof trace_id === 'string' && trace_id !== '') record.trace_id = trace_id
     if (data.data !== undefined) record.data = redact(data.data)
+    // The call's context names the span (and the worker) when the line does not.
+    const tp = typeof ctx.traceparent === 'string' ? TRACEPARENT.exec(ctx.traceparent) : null
+    if (record.trace_id === undefined && tp !== null) record.trace_id = tp[1]
+    const span_id = typeof data.span_id === 'string' && data.span_id !== '' ? data.span_id : tp?.[2]
+    if (span_id !== undefined) record.span_id = span_id
+    if (ctx.workerId !== undefined) record.worker_id = ctx.workerId
     this.write?.(`${JSON.stringify(record)}\n`)
+    engine.log.publish?.({ ...(record as unknown as LogRecord), time_ms: Date.now() })
     if (this.triggers.size > 0 && ctx.trigger?.type !== 'log') this.fire(engine, record, ctx)
     return null
   }
