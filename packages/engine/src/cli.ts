@@ -101,7 +101,7 @@ function parseCli(argv: string[]): CliArgs {
     logLevel: v['log-level'] as string | undefined,
     logFormat: v['log-format'] as string | undefined,
     // The console shows traces: --console turns tracing on unless the config turns it off.
-    tracing: v.tracing === true || v.console === true || v['console-port'] !== undefined,
+    tracing: v.tracing === true,
     readyFile: v['ready-file'] as string | undefined,
     redis: v.redis as string | undefined,
     insecure: v.insecure === true,

@@ -189,7 +189,8 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     logLevel: c.log_level,
     logFormat: c.log_format,
     tracing: {
-      enabled: c.tracing?.enabled ?? null,
+      // The console shows traces, so it turns tracing on unless the file says otherwise.
+      enabled: c.tracing?.enabled ?? (c.console !== undefined ? true : null),
       ringSize: c.tracing?.ring_size ?? 10_000,
       logRingSize: c.tracing?.log_ring_size ?? 10_000,
     },
@@ -248,7 +249,7 @@ export interface CliOverrides {
   logLevel?: string
   /** `--log-format text|json`. */
   logFormat?: string
-  /** `--tracing` (also turned on by `--console`). */
+  /** `--tracing` (the console, `--console` or `console:`, also turns it on). */
   tracing?: boolean
   /** `--redis URL`: run as one engine of a cluster on this Redis. */
   redis?: string

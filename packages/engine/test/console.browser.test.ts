@@ -1,18 +1,20 @@
 // The console (`iii --console-port 0`) in real headless Chromium: the page lists the connected
 // workers and functions, runs a function from its invoke form through POST /api/invoke, and
-// shows built-ins this engine lacks (logs.list before observability lands) as "not available".
+// shows built-ins this engine lacks as "not available"; the Traces page follows a request across
+// a Node and a Python worker.
 // The JSON endpoint answers bad input with coded JSON errors.
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { startEngine } from '@iii-dev/testkit'
+import { repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
 import { chromium } from 'playwright-core'
 import { RawBridge } from './fixtures/streams-helpers.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const shots = mkdtempSync(join(tmpdir(), 'iii-console-shots-'))
+const fixtures = join(repoRoot, 'packages/engine/test/fixtures')
 
 async function consoleUrl(output: () => string): Promise<string> {
   for (let i = 0; i < 100; i++) {
@@ -116,4 +118,62 @@ test('the console lists workers and functions and invokes a function from the br
   await page.locator('#log-lines, [data-error="function_not_found"]').first().waitFor()
   const err = await page.locator('#log-lines [data-error]').count()
   if (err > 0) assert.match((await page.locator('#log-lines').textContent()) ?? '', /not available/)
+})
+
+test('the Traces page follows a request across a Node and a Python worker as a waterfall, with its logs', async (t) => {
+  assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: run "apt-get install -y chromium"`)
+  // The console turns tracing on (docs/observability.md).
+  const engine = await startEngine(t, { args: ['--console-port', '0'] })
+  const url = await consoleUrl(() => engine.output())
+  const env = { III_BRIDGE_URL: engine.bridgeUrl }
+  await startWorker(t, join(fixtures, 'trace_py_worker.py'), env).waitFor('trace python worker ready')
+  await startWorker(t, join(fixtures, 'trace-node-worker.mjs'), env).waitFor('trace node worker ready')
+  let res: Response | undefined
+  for (let i = 0; i < 100 && (res === undefined || res.status === 404); i++) {
+    res = await fetch(`${engine.apiUrl}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ item: 'tea' }),
+    })
+    if (res.status === 404) await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.equal(res?.status, 201)
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  t.after(() => browser.close())
+  const page = await browser.newPage({ viewport: { width: 1200, height: 700 } })
+  await page.goto(url)
+  await page.click('nav button[data-page="traces"]')
+  const row = page.locator('#traces tr', { hasText: 'orders.create' })
+  await row.waitFor()
+  assert.match((await row.textContent()) ?? '', /api/)
+  await row.locator('a.open').click()
+  // The retried delivery ends a moment after the request: reopen until both attempts are in.
+  const waterfall = page.locator('#waterfall')
+  await waterfall.waitFor()
+  for (let i = 0; i < 50 && (await page.locator('#waterfall tr', { hasText: 'orders.notify' }).count()) < 2; i++) {
+    await new Promise((r) => setTimeout(r, 200))
+    await page.click('nav button[data-page="traces"]')
+    await page.locator('#traces tr', { hasText: 'orders.create' }).locator('a.open').click()
+    await waterfall.waitFor()
+  }
+  const span = (name: string) => page.locator('#waterfall tr', { hasText: name })
+  assert.equal(await span('orders.create').locator('.runtime').textContent(), 'node')
+  assert.equal(await span('orders.create').locator('.kind').textContent(), 'server')
+  assert.equal(await span('py.price').locator('.runtime').textContent(), 'python')
+  const notify = span('orders.notify')
+  assert.equal(await notify.count(), 2, 'both delivery attempts are in the waterfall')
+  assert.match(
+    (await notify.nth(0).textContent()) + (await notify.nth(1).textContent()),
+    /error.*attempt 2|attempt 2.*error/s,
+  )
+  await page.screenshot({ path: join(shots, 'trace.png') })
+
+  // From the trace to its logs: the log line the Node handler wrote, filtered by the trace id.
+  const traceId = (await page.locator('#trace-id').textContent()) as string
+  assert.match(traceId, /^[0-9a-f]{32}$/)
+  await page.click('#trace-logs')
+  assert.equal(await page.locator('#trace-filter').inputValue(), traceId)
+  await page.waitForFunction(() => document.querySelector('#log-lines')?.textContent?.includes('order priced'))
+  assert.doesNotMatch((await page.locator('#log-lines').textContent()) ?? '', /hunter2/)
 })

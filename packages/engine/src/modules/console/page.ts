@@ -1,8 +1,9 @@
 /**
  * The console page: one self-contained HTML document with plain browser JavaScript (no build
- * step, no dependencies). It only calls `POST /api/invoke`; built-ins that this engine does not
- * have (`function_not_found`, e.g. `logs.list` before observability lands) show as "not
- * available" instead of failing the page. Every write is an explicit button.
+ * step, no dependencies). It only calls `POST /api/invoke`; a built-in that this engine does not
+ * have (`function_not_found`) shows as "not available" instead of failing the page. Pages:
+ * workers, functions (invoke form), traces (list and waterfall), logs, dead letters. Every
+ * write is an explicit button.
  */
 export const consolePage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>iii console</title>
@@ -15,10 +16,12 @@ main{flex:1;padding:16px;overflow:auto}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 textarea{width:100%;min-height:80px;font-family:monospace}pre{background:#f1f5f9;padding:8px;white-space:pre-wrap}
 .err{color:#b91c1c}
+.lane{position:relative;height:14px;background:#f1f5f9;min-width:240px}.bar{position:absolute;top:2px;height:10px;background:#2563eb}
+.bar.error{background:#dc2626}tr.error td.status{color:#b91c1c}a{color:#2563eb;cursor:pointer}
 </style></head><body>
 <nav><b>iii console</b>
 <button data-page="workers">Workers</button><button data-page="functions">Functions</button>
-<button data-page="logs">Logs</button><button data-page="deadletters">Dead letters</button></nav>
+<button data-page="traces">Traces</button><button data-page="logs">Logs</button><button data-page="deadletters">Dead letters</button></nav>
 <main id="main"></main>
 <script>
 const token = new URLSearchParams(location.search).get('token')
@@ -71,8 +74,18 @@ const pages = {
         h('td', {}, h('details', {}, h('summary', {}, 'invoke'), input, h('button', { class: 'invoke', onclick: run }, 'Invoke'), out)))
     }))
   },
-  async logs() {
+  async traces() {
+    const { enabled, traces } = await call('traces.list', { limit: 100 })
+    if (enabled === false) return h('p', { id: 'tracing-off' }, 'tracing is off on this engine (start it with --tracing or --console)')
+    if (traces.length === 0) return h('p', { id: 'no-traces' }, 'no traces yet')
+    return h('table', { id: 'traces' }, h('tr', {}, h('th', {}, 'started'), h('th', {}, 'root'), h('th', {}, 'trigger'), h('th', {}, 'spans'), h('th', {}, 'ms'), h('th', {}, 'status')),
+      traces.map((tr) => h('tr', { 'data-trace': tr.trace_id, class: tr.status },
+        h('td', {}, new Date(tr.started_at_ms).toISOString()), h('td', {}, h('a', { class: 'open', onclick: () => showTrace(tr.trace_id) }, tr.name)),
+        h('td', {}, tr.trigger_type || ''), h('td', {}, tr.span_count), h('td', {}, tr.duration_ms.toFixed(1)), h('td', { class: 'status' }, tr.status + (tr.error_code ? ' ' + tr.error_code : '')))))
+  },
+  async logs(traceId) {
     const filter = h('input', { id: 'trace-filter', placeholder: 'trace id' })
+    if (traceId) filter.value = traceId
     const list = h('pre', { id: 'log-lines' })
     const load = async () => {
       try {
@@ -92,10 +105,34 @@ const pages = {
       h('td', {}, h('button', { class: 'redrive', onclick: act('events.deadLetters.redrive', d.id) }, 'Redrive'), h('button', { class: 'discard', onclick: act('events.deadLetters.discard', d.id) }, 'Discard')))))
   },
 }
-async function show(name) {
+// A trace as a waterfall: one row per span in start order, indented under its parent, with a bar
+// placed on the trace's time line; the runtime column says which worker (Node, Python) ran it.
+async function showTrace(traceId) {
+  main.setAttribute('data-page', 'trace')
+  try {
+    const { spans } = await call('traces.get', { trace_id: traceId })
+    const t0 = Math.min(...spans.map((s) => s.start_ms))
+    const total = Math.max(...spans.map((s) => s.start_ms + s.duration_ms)) - t0 || 1
+    const depth = new Map()
+    const ids = new Set(spans.map((s) => s.span_id))
+    const sorted = spans.slice().sort((a, b) => a.start_ms - b.start_ms)
+    for (const s of sorted) depth.set(s.span_id, s.parent_span_id && ids.has(s.parent_span_id) ? (depth.get(s.parent_span_id) ?? 0) + 1 : 0)
+    const rows = sorted.map((s) => {
+      const a = s.attributes || {}
+      const bar = h('div', { class: 'bar ' + s.status, style: 'left:' + ((s.start_ms - t0) / total * 100).toFixed(2) + '%;width:' + Math.max(s.duration_ms / total * 100, 0.5).toFixed(2) + '%' })
+      return h('tr', { 'data-span': s.span_id, class: s.status },
+        h('td', { style: 'padding-left:' + (8 + 16 * depth.get(s.span_id)) + 'px' }, s.name), h('td', { class: 'kind' }, s.kind),
+        h('td', { class: 'runtime' }, a['iii.worker.runtime'] || 'engine'), h('td', {}, a['iii.attempt'] > 1 ? 'attempt ' + a['iii.attempt'] : ''),
+        h('td', {}, s.duration_ms.toFixed(1) + ' ms'), h('td', { class: 'status' }, s.status + (s.error_code ? ' ' + s.error_code : '')), h('td', {}, h('div', { class: 'lane' }, bar)))
+    })
+    main.replaceChildren(h('div', {}, h('p', {}, h('a', { onclick: () => show('traces') }, '< traces'), ' trace ', h('code', { id: 'trace-id' }, traceId), ' ', h('a', { id: 'trace-logs', onclick: () => show('logs', traceId) }, 'logs of this trace')),
+      h('table', { id: 'waterfall' }, h('tr', {}, h('th', {}, 'span'), h('th', {}, 'kind'), h('th', {}, 'runtime'), h('th', {}, ''), h('th', {}, 'duration'), h('th', {}, 'status'), h('th', {}, 'time line')), rows)))
+  } catch (err) { main.replaceChildren(showError(err)) }
+}
+async function show(name, arg) {
   for (const b of document.querySelectorAll('nav button')) b.classList.toggle('on', b.dataset.page === name)
   main.setAttribute('data-page', name)
-  try { main.replaceChildren(await pages[name]()) } catch (err) { main.replaceChildren(showError(err)) }
+  try { main.replaceChildren(await pages[name](arg)) } catch (err) { main.replaceChildren(showError(err)) }
 }
 for (const b of document.querySelectorAll('nav button')) b.addEventListener('click', () => show(b.dataset.page))
 show('workers')
