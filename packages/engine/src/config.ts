@@ -38,6 +38,8 @@ const configSchema = z
     cluster: clusterOptions.optional(),
     /** Listen beyond loopback without worker authentication (`--insecure`). */
     insecure: z.boolean().default(false),
+    /** How long SIGTERM lets calls and deliveries in flight finish. */
+    shutdown_grace_ms: z.number().int().min(0).default(10_000),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
@@ -82,6 +84,8 @@ export interface EngineOptions {
   cluster: ClusterOptions
   /** Listen beyond loopback without worker authentication. */
   insecure: boolean
+  /** How long a graceful shutdown lets work in flight finish (`shutdown_grace_ms`, default 10 s). */
+  shutdownGraceMs?: number
   bridge: {
     maxPayload: number
     heartbeatMs: number
@@ -161,6 +165,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     redis,
     cluster: c.cluster ?? clusterOptions.parse({}),
     insecure: c.insecure,
+    shutdownGraceMs: c.shutdown_grace_ms,
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,
