@@ -163,7 +163,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     dataDir: c.data_dir,
     logLevel: c.log_level,
     redis,
-    cluster: c.cluster ?? clusterOptions.parse({}),
+    cluster: clusterWithSecret(c.cluster ?? clusterOptions.parse({}), env),
     insecure: c.insecure,
     shutdownGraceMs: c.shutdown_grace_ms,
     bridge: {
@@ -186,6 +186,14 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     },
     ...(warnings.length > 0 && { configWarnings: warnings }),
   }
+}
+
+/** `cluster.secret`, else `III_CLUSTER_SECRET` (at least 16 characters either way). */
+function clusterWithSecret(cluster: ClusterOptions, env: NodeJS.ProcessEnv): ClusterOptions {
+  const secret = cluster.secret ?? (env.III_CLUSTER_SECRET || undefined)
+  if (secret === undefined) return cluster
+  if (secret.length < 16) throw new ConfigError('config: III_CLUSTER_SECRET must be at least 16 characters')
+  return { ...cluster, secret }
 }
 
 /** Reads a YAML config file, expanding environment variables before parsing. */
