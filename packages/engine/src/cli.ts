@@ -152,13 +152,14 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return
     stopping = true
-    engine.log.info(`${signal} received; stopping`)
+    const grace = options.shutdownGraceMs ?? 10_000
+    engine.log.info(`${signal} received; stopping (up to ${grace} ms for work in flight)`)
     const force = setTimeout(() => {
       process.stderr.write('iii: shutdown took too long; exiting\n')
       process.exit(1)
-    }, 10_000)
+    }, grace + 10_000)
     force.unref()
-    engine.stop().then(
+    engine.shutdown(grace).then(
       () => process.exit(0),
       (err) => fail(`shutdown failed: ${(err as Error).message}`),
     )

@@ -53,6 +53,8 @@ const configSchema = z
       .object({ port: port.default(3113), host: z.string().default('127.0.0.1'), token: z.string().min(1).optional() })
       .strict()
       .optional(),
+    /** How long SIGTERM lets calls and deliveries in flight finish. */
+    shutdown_grace_ms: z.number().int().min(0).default(10_000),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
@@ -103,6 +105,8 @@ export interface EngineOptions {
   insecure: boolean
   /** The web console (`console:` or `--console`); null when off. */
   console: { port: number; host: string; token?: string } | null
+  /** How long a graceful shutdown lets work in flight finish (`shutdown_grace_ms`, default 10 s). */
+  shutdownGraceMs?: number
   bridge: {
     maxPayload: number
     heartbeatMs: number
@@ -195,9 +199,10 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
       logRingSize: c.tracing?.log_ring_size ?? 10_000,
     },
     redis,
-    cluster: c.cluster ?? clusterOptions.parse({}),
+    cluster: clusterWithSecret(c.cluster ?? clusterOptions.parse({}), env),
     insecure: c.insecure,
     console: c.console ?? null,
+    shutdownGraceMs: c.shutdown_grace_ms,
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,
@@ -218,6 +223,14 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     },
     ...(warnings.length > 0 && { configWarnings: warnings }),
   }
+}
+
+/** `cluster.secret`, else `III_CLUSTER_SECRET` (at least 16 characters either way). */
+function clusterWithSecret(cluster: ClusterOptions, env: NodeJS.ProcessEnv): ClusterOptions {
+  const secret = cluster.secret ?? (env.III_CLUSTER_SECRET || undefined)
+  if (secret === undefined) return cluster
+  if (secret.length < 16) throw new ConfigError('config: III_CLUSTER_SECRET must be at least 16 characters')
+  return { ...cluster, secret }
 }
 
 /** Reads a YAML config file, expanding environment variables before parsing. */

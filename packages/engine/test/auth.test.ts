@@ -134,6 +134,27 @@ describe('worker authentication at the upgrade', () => {
     }
     for (const w of workers) assert.doesNotMatch(w.output(), new RegExp(ORDERS))
   })
+
+  test('both SDKs fail fast on 401 with connection_failed naming the token, and do not retry', async (t) => {
+    const engine = await startAuthEngine(t)
+    const url = { III_BRIDGE_URL: engine.bridgeUrl }
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+      ['auth-node-worker.ts', { AUTH_TOKEN: 'not-the-token' }, /HTTP 401: the token was not accepted/],
+      ['auth-node-worker.ts', { III_TOKEN: '' }, /HTTP 401: no token was given/],
+      ['auth_python_worker.py', { AUTH_TOKEN: 'not-the-token' }, /HTTP 401: the token was not accepted/],
+      ['auth_python_worker.py', { III_TOKEN: '' }, /HTTP 401: no token was given/],
+    ]
+    const workers = cases.map(([file, env]) => startWorker(t, join(fixtures, file), { ...url, ...env }))
+    for (const [i, w] of workers.entries()) {
+      const runtime = cases[i][0].endsWith('.py') ? 'python' : 'node'
+      await w.waitFor(`${runtime} worker failed: connection_failed`, 20_000)
+      assert.match(w.output(), cases[i][2])
+      assert.doesNotMatch(w.output(), /not-the-token/, 'the token is not logged')
+    }
+    // the refusal ended the attempts (with retries, 100 ms apart, there would be dozens)
+    await sleep(1000)
+    assert.equal(engine.output().match(/audit: bridge upgrade from .* refused/g)?.length, 4, 'one attempt each')
+  })
 })
 
 describe('authorization per identity', () => {

@@ -33,7 +33,7 @@ export const ErrorCode = {
   BridgeClosed: 'bridge_closed',
   /** SDK: too many frames are queued while the socket is closed. */
   QueueFull: 'queue_full',
-  /** SDK: `connect()` could not reach the engine within its connect timeout. */
+  /** SDK: `connect()` could not reach the engine within its connect timeout, or the engine refused the worker's token (401/403). */
   ConnectionFailed: 'connection_failed',
 } as const
 

@@ -16,6 +16,7 @@ import { type BridgeOptions, type ResolvedOptions, resolveOptions } from './opti
 import type { Frame } from './protocol.js'
 import { Registrations } from './registrations.js'
 import { Registry } from './registry.js'
+import { unwatchSignals, watchSignals } from './signals.js'
 import { State } from './state.js'
 import type {
   BridgeEvents,
@@ -48,6 +49,7 @@ export class Bridge {
   private readonly registrations: Registrations
   private readonly calls: Calls
   private readonly invocations: Invocations
+  private readonly registry: Registry
   private stateHandle: State | undefined
 
   /** `new Bridge(url?, options?)` or `new Bridge(options)`; a bad option throws `invalid_argument`. */
@@ -58,7 +60,7 @@ export class Bridge {
     const log = (this.log = new Logger({ level, functionPath: 'iii-sdk' }))
     const forward = this.options.forwardLogs ? (record: LogRecord) => this.calls.forwardLog(record) : undefined
     this.logger = new Logger({ level, forward })
-    const registry = new Registry()
+    const registry = (this.registry = new Registry())
     this.connection = new Connection(this.options, log, {
       replay: () => registry.replay(),
       opened: () => this.events.emit('connected'),
@@ -72,6 +74,7 @@ export class Bridge {
     })
     this.invocations = new Invocations(registry, this.connection, this.logger, log)
     if (currentDefault() === undefined) setCurrentDefault(this)
+    if (this.options.shutdownOnSignal) watchSignals(this)
   }
 
   /** Listens to a bridge event (see {@link BridgeEvents}). */
@@ -104,9 +107,29 @@ export class Bridge {
 
   /** Closes and stops reconnecting; waiting calls reject with `bridge_closed`. Registrations are kept. */
   async close(): Promise<void> {
+    unwatchSignals(this)
     this.calls.failAll(new IIIError(ErrorCode.BridgeClosed, 'the bridge was closed'))
     if (currentDefault() === this) setCurrentDefault(undefined)
     await this.connection.close()
+  }
+
+  /**
+   * Graceful shutdown (what SIGTERM/SIGINT do, see `shutdownOnSignal`): the engine is told
+   * this worker serves none of its functions any more, so it routes no new calls here; the
+   * handlers running (and calls that were already on their way) finish, for up to `graceMs`
+   * (default `shutdownGraceMs`); then the bridge closes. Answers sent by then are delivered.
+   */
+  async shutdown(graceMs: number = this.options.shutdownGraceMs): Promise<void> {
+    unwatchSignals(this)
+    if (this.connection.isOpen) {
+      for (const function_path of this.registry.functions.keys()) {
+        this.connection.send({ type: 'unregisterfunction', function_path })
+      }
+    }
+    if (!(await this.invocations.idle(graceMs))) {
+      this.log.warn(`${this.invocations.active} handler(s) still running after ${graceMs} ms; disconnecting`)
+    }
+    await this.close()
   }
 
   /** The same as {@link close}. */

@@ -56,7 +56,12 @@ export class Connection {
         handshakeTimeoutMs: options.handshakeTimeoutMs,
         log,
       },
-      { onOpen: () => this.onOpen(), onClose: () => this.handlers.closed(), onMessage: (t) => this.onMessage(t) },
+      {
+        onOpen: () => this.onOpen(),
+        onClose: () => this.handlers.closed(),
+        onMessage: (t) => this.onMessage(t),
+        onRefused: (status) => this.refused(status),
+      },
     )
   }
 
@@ -173,6 +178,22 @@ export class Connection {
     }
     if (frame.type === 'ping') this.socket.send(encodeFrame({ type: 'pong' }))
     else this.handlers.received(frame)
+  }
+
+  /** 401/403 at the upgrade: `connect()` and waiting calls fail with `connection_failed` at once. */
+  private refused(status: number): void {
+    const why =
+      this.options.token === undefined
+        ? 'no token was given (set the token option or III_TOKEN)'
+        : 'the token was not accepted (check the token option or III_TOKEN)'
+    const err = new IIIError(
+      ErrorCode.ConnectionFailed,
+      `the engine refused this worker with HTTP ${status}: ${why}; not retrying`,
+    )
+    this.log.error(err.message)
+    this.stopWaiting(err)
+    this.queue.clear()
+    this.handlers.failed(err)
   }
 
   private async giveUp(): Promise<void> {

@@ -41,6 +41,9 @@ export function thrownError(err: unknown, fallbackCode: string = ErrorCode.Invoc
 }
 
 export class Invocations {
+  /** Handlers running now. */
+  private running = 0
+  private idleWaiters: Array<() => void> = []
   /**
    * @param registry where handlers are found
    * @param connection where answers go
@@ -54,8 +57,38 @@ export class Invocations {
     private readonly log: Logger,
   ) {}
 
+  /** Handlers running now. */
+  get active(): number {
+    return this.running
+  }
+
+  /** Resolves when no handler is running, or after `timeoutMs`; true when idle. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.running === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== done)
+        resolve(false)
+      }, timeoutMs)
+      const done = () => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+      this.idleWaiters.push(done)
+    })
+  }
+
   /** Runs the handler of an incoming call and answers it (unless it is fire-and-forget). */
   async run(frame: InvokeFunctionFrame): Promise<void> {
+    this.running++
+    try {
+      await this.runOne(frame)
+    } finally {
+      if (--this.running === 0) for (const w of this.idleWaiters.splice(0)) w()
+    }
+  }
+
+  private async runOne(frame: InvokeFunctionFrame): Promise<void> {
     const generation = this.connection.generation
     const id = frame.invocation_id
     const entry = this.registry.functions.get(frame.function_path)

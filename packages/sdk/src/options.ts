@@ -40,6 +40,13 @@ export interface BridgeOptions {
   forwardLogs?: boolean
   /** Lowest level written locally (and forwarded). Default `III_LOG_LEVEL`, else `info`. */
   logLevel?: LogLevel | 'silent'
+  /**
+   * On SIGTERM or SIGINT, shut down gracefully ({@link Bridge.shutdown}): take no new calls,
+   * let running handlers finish, disconnect, then let the signal end the process. Default true.
+   */
+  shutdownOnSignal?: boolean
+  /** How long a graceful shutdown waits for running handlers, in ms. Default 10000. */
+  shutdownGraceMs?: number
 }
 
 /** Every default of {@link BridgeOptions} (the environment-dependent ones are read at build time). */
@@ -53,6 +60,8 @@ export const DEFAULTS = {
   pingIntervalMs: 20_000,
   maxQueuedMessages: 10_000,
   forwardLogs: true,
+  shutdownOnSignal: true,
+  shutdownGraceMs: 10_000,
 } as const
 
 /** The options after defaults and validation: what the parts of a bridge read. */
@@ -69,6 +78,8 @@ export interface ResolvedOptions {
   maxQueuedMessages: number
   forwardLogs: boolean
   logLevel: LogLevel | 'silent'
+  shutdownOnSignal: boolean
+  shutdownGraceMs: number
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error', 'silent']
@@ -84,6 +95,8 @@ const KNOWN = new Set<string>([
   'connectTimeoutMs',
   'pingIntervalMs',
   'maxQueuedMessages',
+  'shutdownOnSignal',
+  'shutdownGraceMs',
 ])
 
 function bad(message: string): IIIError {
@@ -123,6 +136,8 @@ export function resolveOptions(url?: string | BridgeOptions, options: BridgeOpti
   }
   if (o.forwardLogs !== undefined && typeof o.forwardLogs !== 'boolean')
     throw bad('option forwardLogs must be a boolean')
+  if (o.shutdownOnSignal !== undefined && typeof o.shutdownOnSignal !== 'boolean')
+    throw bad('option shutdownOnSignal must be a boolean')
   const connectTimeoutMs = number('connectTimeoutMs', o.connectTimeoutMs, DEFAULTS.connectTimeoutMs, true)
   const resolved: ResolvedOptions = {
     url: resolvedUrl,
@@ -143,6 +158,8 @@ export function resolveOptions(url?: string | BridgeOptions, options: BridgeOpti
     maxQueuedMessages: number('maxQueuedMessages', o.maxQueuedMessages, DEFAULTS.maxQueuedMessages, false),
     forwardLogs: o.forwardLogs ?? DEFAULTS.forwardLogs,
     logLevel,
+    shutdownOnSignal: o.shutdownOnSignal ?? DEFAULTS.shutdownOnSignal,
+    shutdownGraceMs: number('shutdownGraceMs', o.shutdownGraceMs, DEFAULTS.shutdownGraceMs, true),
   }
   if (resolved.reconnectMaxDelayMs < resolved.reconnectInitialDelayMs) {
     throw bad('option reconnectMaxDelayMs must not be smaller than reconnectInitialDelayMs')

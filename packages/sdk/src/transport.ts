@@ -28,6 +28,11 @@ export interface TransportHandlers {
   /** The socket closed (it had been open); a reconnect is already scheduled unless stopped. */
   onClose(): void
   onMessage(text: string): void
+  /**
+   * The engine answered the upgrade with 401 or 403 (worker authentication): trying again
+   * cannot help, so the transport has stopped.
+   */
+  onRefused(status: number): void
 }
 
 /**
@@ -137,8 +142,11 @@ export class ReconnectingSocket {
     ws.on('pong', () => {
       this.alive = true
     })
+    let refused = 0
     ws.on('error', (err) => {
       failure = err.message
+      const status = /^Unexpected server response: (40[13])$/.exec(err.message)
+      if (status !== null) refused = Number(status[1])
     })
     ws.on('close', (code) => {
       if (this.ws !== ws) return
@@ -150,6 +158,11 @@ export class ReconnectingSocket {
         const announced = code === 1001 || code === 1012
         log[announced ? 'debug' : 'warn'](`connection to ${redactUrl(url)} closed (code ${code}); reconnecting`)
         this.handlers.onClose()
+      }
+      if (refused !== 0 && !this.stopped) {
+        this.stopped = true
+        this.handlers.onRefused(refused)
+        return
       }
       if (!this.stopped) this.scheduleRetry(failure || `closed with code ${code}`, opened)
     })

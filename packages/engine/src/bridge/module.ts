@@ -52,6 +52,11 @@ export class BridgeModule implements EngineModule {
     return { bridge: this.address }
   }
 
+  /** Refuses new worker connections; the connected workers keep serving until `stop`. */
+  drain(): void {
+    this.endpoint?.drain()
+  }
+
   async stop(): Promise<void> {
     const endpoint = this.endpoint
     this.endpoint = undefined

@@ -25,6 +25,7 @@ import type { SharedRedis } from '../redis/shared.js'
 import type { ClusterOptions } from './options.js'
 import { PeerLink, servePeerFrame } from './peer-link.js'
 import { type EngineSnapshot, Registry, type SnapshotBody } from './registry.js'
+import { ClusterSecret } from './secret.js'
 
 /**
  * Trigger types fired by the engine where the request, the emit or the stream socket client
@@ -50,6 +51,7 @@ export class ClusterModule implements EngineModule, ClusterLists {
   private registry: Registry | null = null
   private readonly peers = new Map<string, Peer>()
   private stopped = false
+  private readonly secret: ClusterSecret
 
   constructor(
     private readonly engine: Engine,
@@ -57,7 +59,9 @@ export class ClusterModule implements EngineModule, ClusterLists {
     private readonly options: ClusterOptions,
     /** False when durable events are on Redis: every engine then delivers from one queue. */
     private readonly mirrorEvents = true,
-  ) {}
+  ) {
+    this.secret = new ClusterSecret(shared, options.secret)
+  }
 
   async start(): Promise<void> {
     const engine = this.engine
@@ -70,6 +74,7 @@ export class ClusterModule implements EngineModule, ClusterLists {
       heartbeatMs: this.options.heartbeat_ms,
       maxBadFrames: engine.options.bridge.maxBadFrames,
       upgradeMessage: 'the iii cluster socket is for other iii engines',
+      admit: async (req) => ((await this.secret.admits(req)) ? { context: null } : undefined),
       connected: (peer) => ({
         message: (data) => {
           const ok = servePeerFrame(engine, data.toString(), (text) => {
@@ -160,6 +165,17 @@ export class ClusterModule implements EngineModule, ClusterLists {
   }
 
   private connect(id: string, peer: Peer): void {
+    void this.secret.get().then((secret) => {
+      if (this.stopped || this.peers.get(id) !== peer || peer.link !== null) return
+      if (secret === null) {
+        peer.retry = setTimeout(() => this.connect(id, peer), 250)
+        return
+      }
+      this.link(id, peer, secret)
+    })
+  }
+
+  private link(id: string, peer: Peer, secret: string): void {
     peer.link = new PeerLink(
       this.engine,
       id,
@@ -187,6 +203,7 @@ export class ClusterModule implements EngineModule, ClusterLists {
           }
         },
       },
+      secret,
     )
   }
 

@@ -16,6 +16,11 @@ export const clusterOptions = z
     heartbeat_ms: z.number().int().min(100).default(1000),
     /** How long an entry lives without renewal: a killed engine leaves the cluster after this. */
     ttl_ms: z.number().int().min(300).default(3000),
+    /**
+     * What other engines must present on the peer socket; `III_CLUSTER_SECRET` when absent,
+     * else one random secret the first engine stores in Redis.
+     */
+    secret: z.string().min(16, 'cluster.secret must be at least 16 characters').optional(),
   })
   .strict()
   .refine((o) => o.ttl_ms >= 2 * o.heartbeat_ms, { message: 'ttl_ms must be at least twice heartbeat_ms' })

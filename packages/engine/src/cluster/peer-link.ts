@@ -45,9 +45,15 @@ export class PeerLink implements WorkerLink {
     url: string,
     counts: PeerView,
     events: PeerLinkEvents,
+    /** The cluster's secret, presented at the upgrade. */
+    secret: string,
   ) {
     this.remote = counts
-    this.ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: engine.options.bridge.maxPayload })
+    this.ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: engine.options.bridge.maxPayload,
+      headers: { authorization: `Bearer ${secret}` },
+    })
     this.ws.on('open', () => events.open(this))
     this.ws.on('message', (raw) => this.answer(raw.toString()))
     this.ws.on('error', () => {})

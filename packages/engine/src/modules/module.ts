@@ -97,6 +97,12 @@ export interface EngineApi {
 export interface EngineModule {
   readonly name: string
   start(engine: EngineApi): Promise<void>
+  /**
+   * The first step of a graceful shutdown: stop taking new work (connections, ticks, claims)
+   * while work in flight goes on; resolves when the module's own work in flight is done.
+   * `stop` follows, after at most the engine's `shutdown_grace_ms`.
+   */
+  drain?(): Promise<void> | void
   /** Releases sockets, timers and files. Safe to call twice. */
   stop(): Promise<void>
   /** The addresses the module listens on, printed when the engine is ready. */

@@ -82,6 +82,8 @@ export class WsEndpoint {
   private heartbeat: NodeJS.Timeout | undefined
   private readonly peers = new Map<WsPeer, PeerHandler>()
   private address = ''
+  /** Set by {@link drain}: no new connections; the open ones go on until {@link stop}. */
+  private draining = false
 
   constructor(private readonly options: WsEndpointOptions) {}
 
@@ -114,8 +116,25 @@ export class WsEndpoint {
     return this.address
   }
 
+  /**
+   * Stops accepting connections (the port closes; an upgrade on a socket already open gets
+   * 503) while the open connections go on. {@link stop} closes them.
+   */
+  drain(): void {
+    if (this.draining || this.http === null) return
+    this.draining = true
+    this.http.close()
+    this.http.closeIdleConnections()
+  }
+
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy())
+    if (this.draining) {
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n{"error":"shutting_down"}',
+      )
+      return
+    }
     const admit = this.options.admit
     if (admit === undefined) return this.complete(req, socket, head, undefined)
     admit(req).then(
@@ -188,7 +207,8 @@ export class WsEndpoint {
     } else wss.close()
     for (const ws of wss.clients) ws.terminate()
     await new Promise<void>((resolve) => {
-      http.close(() => resolve())
+      if (this.draining) resolve()
+      else http.close(() => resolve())
       http.closeAllConnections()
     })
   }

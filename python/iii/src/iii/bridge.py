@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import signal
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
@@ -19,7 +22,7 @@ from .calls import Calls, encode_invoke
 from .connection import Connection
 from .errors import BridgeClosedError, InvocationTimeoutError
 from .logger import Logger
-from .messages import Message, RegisterFunction, TriggerInfo
+from .messages import Message, RegisterFunction, TriggerInfo, UnregisterFunction
 from .options import DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_URL, BridgeOptions
 from .refs import ConditionRef, FunctionRef, TriggerRef, TriggerTypeRef
 from .registrations import Registrations
@@ -28,6 +31,9 @@ from .validate import check_number, check_str
 
 # Forwarded log records kept while the socket is closed; more are dropped (logs are best effort).
 MAX_QUEUED_LOGS = 1000
+# How long a graceful shutdown waits for running handlers, in seconds.
+DEFAULT_SHUTDOWN_GRACE = 10.0
+log = logging.getLogger("iii")
 H = TypeVar("H", bound=Callable[..., Any])
 
 
@@ -137,12 +143,41 @@ class Bridge:
         if self._stopped is not None:
             self._stopped.set()
 
-    async def serve_forever(self) -> None:
-        """Wait until :meth:`disconnect` is called (connects first if needed)."""
+    async def shutdown(self, grace: float = DEFAULT_SHUTDOWN_GRACE) -> None:
+        """Graceful shutdown (what SIGTERM/SIGINT do during :meth:`serve_forever`).
+
+        The engine is told this worker serves none of its functions any more, so it routes no
+        new calls here; the handlers running (and calls already on their way) finish and
+        answer, for up to ``grace`` seconds (default 10); then the bridge disconnects.
+        """
+        if self.connected:
+            for path in list(self.registrations.registry.functions):
+                self._connection.send(UnregisterFunction(function_path=path))
+        left = await self._connection.idle(grace)
+        if left:
+            log.warning("%d handler(s) still running after %s s; disconnecting", left, grace)
+        await self.disconnect()
+
+    async def serve_forever(
+        self, *, handle_signals: bool = True, shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE
+    ) -> None:
+        """Wait until :meth:`disconnect` is called (connects first if needed).
+
+        With ``handle_signals`` (the default) and on the main thread, SIGTERM and SIGINT run
+        :meth:`shutdown` (with ``shutdown_grace``) meanwhile, and this returns once it is done
+        (so the script ends with status 0 after its handlers finished); a second signal is
+        handled as before.
+        """
         if not self.connected:
             await self.connect()
         assert self._stopped is not None
-        await self._stopped.wait()
+        signals = _install_signals(self, shutdown_grace) if handle_signals else []
+        try:
+            await self._stopped.wait()
+        finally:
+            loop = asyncio.get_running_loop()
+            for sig in signals:
+                loop.remove_signal_handler(sig)
 
     async def flush(self, *, timeout: float = 5.0) -> bool:
         """Wait until the engine has taken every frame sent so far (a ping/pong round trip).
@@ -338,3 +373,26 @@ class Bridge:
 
 # Re-exported for type checkers that look here for the registration handle types.
 __all__ = ["DEFAULT_URL", "Bridge", "FunctionRef", "Handler", "TriggerRef", "TriggerTypeRef"]
+
+
+def _install_signals(bridge: Bridge, grace: float) -> list[signal.Signals]:
+    """SIGTERM/SIGINT start ``bridge.shutdown()`` (main thread only); the handlers removed."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    loop = asyncio.get_running_loop()
+    sigs = [signal.SIGTERM, signal.SIGINT]
+    tasks: set[asyncio.Task[None]] = set()
+
+    def on_signal() -> None:
+        for sig in sigs:
+            loop.remove_signal_handler(sig)
+        task = loop.create_task(bridge.shutdown(grace))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    try:
+        for sig in sigs:
+            loop.add_signal_handler(sig, on_signal)
+    except (NotImplementedError, RuntimeError):  # no signal support on this loop
+        return []
+    return sigs

@@ -68,6 +68,7 @@ class Connection:
         )
         self._pongs: deque[asyncio.Future[None]] = deque()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._invocations: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
 
@@ -95,6 +96,13 @@ class Connection:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def idle(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for the running handlers; return how many still run."""
+        running = [t for t in self._invocations if not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        return sum(1 for t in self._invocations if not t.done())
 
     async def flush(self, timeout: float) -> bool:
         """A ``ping``/``pong`` round trip: ``True`` once the engine has read all sent before."""
@@ -153,7 +161,9 @@ class Connection:
             log.warning("ignoring a frame the SDK could not parse: %s", exc)
             return
         if isinstance(msg, InvokeFunction):
-            self._spawn(self._answer_invocation(msg))
+            task = self._spawn(self._answer_invocation(msg))
+            self._invocations.add(task)
+            task.add_done_callback(self._invocations.discard)
         elif isinstance(msg, InvocationResult):
             self._calls.resolve(msg)
         elif isinstance(msg, WorkerRegistered):
@@ -185,10 +195,11 @@ class Connection:
             encode_invoke("engine.workers.register", info, None, None, None), queue=False
         )
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _answer_invocation(self, msg: InvokeFunction) -> None:
         # Loggers used while the handler runs (in this task, or its worker thread) forward here.

@@ -197,7 +197,8 @@ class StoreUnavailableError(IIIError):
 
 
 class ConnectionFailedError(IIIError):
-    """The bridge could not reach the engine within ``connect_timeout``."""
+    """The bridge could not reach the engine within ``connect_timeout``, or the engine refused
+    the worker's token (HTTP 401/403 at the upgrade; no retries then)."""
 
     code = ErrorCode.CONNECTION_FAILED
 

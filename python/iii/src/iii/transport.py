@@ -30,7 +30,7 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import cast
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from .errors import BridgeClosedError, ConnectionFailedError
 
@@ -155,6 +155,17 @@ class Transport:
 
     def _retry_or_fail(self, exc: Exception) -> Exception | None:
         """websockets' ``process_exception``: ``None`` retries, an exception ends the loop."""
+        if isinstance(exc, InvalidStatus) and exc.response.status_code in (401, 403):
+            # worker authentication said no: trying again cannot help
+            why = (
+                "no token was given (pass token= or set III_TOKEN)"
+                if self._headers is None
+                else "the token was not accepted (check token= or III_TOKEN)"
+            )
+            return ConnectionFailedError(
+                f"the engine at {self.url} refused this worker with HTTP "
+                f"{exc.response.status_code}: {why}; not retrying"
+            )
         first = self._first
         waiting = first is not None and not first.done()
         if waiting and asyncio.get_running_loop().time() >= self._deadline:

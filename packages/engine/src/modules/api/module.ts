@@ -97,6 +97,28 @@ export class ApiModule implements EngineModule {
     )
   }
 
+  /** Resolves once the server closed (drain or stop started it). */
+  private closed: Promise<void> | null = null
+
+  /**
+   * Stops accepting connections (the port closes, idle keep-alive sockets close, a new
+   * request on an open one gets 503 `shutting_down`); resolves when no request is running.
+   */
+  async drain(): Promise<void> {
+    const server = this.server
+    if (server === null) return
+    this.beginClose(server)
+    while (this.active > 0) await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+
+  private beginClose(server: Server): Promise<void> {
+    if (this.closed !== null) return this.closed
+    this.closing = true
+    this.closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeIdleConnections()
+    return this.closed
+  }
+
   /**
    * Stops accepting connections, lets requests in flight finish for up to
    * {@link STOP_GRACE_MS} (their connections close after the answer), then closes every socket.
@@ -105,15 +127,10 @@ export class ApiModule implements EngineModule {
     const server = this.server
     if (server === null) return
     this.server = null
-    this.closing = true
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
-      server.close(() => {
-        clearTimeout(force)
-        resolve()
-      })
-      server.closeIdleConnections()
-    })
+    const closed = this.beginClose(server)
+    const force = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
+    await closed
+    clearTimeout(force)
   }
 
   addresses(): Record<string, string> {

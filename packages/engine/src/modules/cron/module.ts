@@ -139,6 +139,8 @@ export class CronModule implements EngineModule {
   private readonly fired = new Map<string, number>()
   private engine!: EngineApi
   private lastClaimWarning = 0
+  /** Set by drain(): no more ticks. */
+  private draining = false
 
   constructor(private readonly shared: SharedRedis | null = null) {}
 
@@ -205,6 +207,7 @@ export class CronModule implements EngineModule {
   }
 
   private arm(bucket: Bucket): void {
+    if (this.draining) return
     const delay = Math.min(Math.max(bucket.time - Date.now(), 0), MAX_TIMER_MS)
     bucket.timer = setTimeout(() => this.tick(bucket), delay)
   }
@@ -263,6 +266,12 @@ export class CronModule implements EngineModule {
       },
       (t) => ({ type: 'cron', id: t.id, expression: job.expression }),
     )
+  }
+
+  /** A shutting-down engine fires no more ticks; the calls of ticks already fired go on. */
+  drain(): void {
+    this.draining = true
+    for (const bucket of this.buckets.values()) clearTimeout(bucket.timer)
   }
 
   async stop(): Promise<void> {

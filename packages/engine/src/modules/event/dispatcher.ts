@@ -62,6 +62,8 @@ export class Dispatcher {
   private readonly acks: GroupCommit<string, void>
   private sweeper?: NodeJS.Timeout
   private stopped = false
+  /** Set by drain(): nothing new is claimed; deliveries in flight settle as usual. */
+  private draining = false
   /** Subscriptions that may have due work, claimed together on the next turn. */
   private readonly dirty = new Set<Sub>()
   private flushScheduled = false
@@ -152,7 +154,27 @@ export class Dispatcher {
     for (const list of this.live.values()) for (const sub of list) this.signal(sub)
   }
 
+  /**
+   * Claims nothing more and resolves when every delivery in flight is settled (its ack
+   * committed). A delivery whose call the shutdown then cuts short stays leased in the queue
+   * and runs again after the restart.
+   */
+  async drain(): Promise<void> {
+    this.draining = true
+    clearInterval(this.sweeper)
+    for (const sub of this.subs.values()) clearTimeout(sub.timer)
+    while (this.busy() && !this.stopped) await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+
+  private busy(): boolean {
+    return this.claiming || [...this.subs.values()].some((s) => s.inFlight > 0)
+  }
+
   async stop(): Promise<void> {
+    // After a drain the calls still running were just failed: let them settle (release their
+    // leases) before the queue closes.
+    const until = Date.now() + 1000
+    while (this.draining && this.busy() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
     this.stopped = true
     clearInterval(this.sweeper)
     for (const sub of this.subs.values()) clearTimeout(sub.timer)
@@ -171,7 +193,7 @@ export class Dispatcher {
    * since is skipped (unless FIFO, where a finished delivery may free its group's next one).
    */
   private pump(sub: Sub): void {
-    if (this.stopped || (sub.idle && !sub.policy.fifo)) return
+    if (this.stopped || this.draining || (sub.idle && !sub.policy.fifo)) return
     this.dirty.add(sub)
     if (this.flushScheduled || this.claiming) return
     this.flushScheduled = true
@@ -257,6 +279,10 @@ export class Dispatcher {
     // An engine that is stopping fails its calls; those deliveries run again after a restart.
     if (this.stopped) return
     const e = err as { code?: unknown; message?: unknown; details?: unknown }
+    if (this.draining && e?.code === ErrorCode.InvocationStopped) {
+      // Cut short by a graceful shutdown: released, the attempt not counted.
+      return this.queue.retry({ id: d.id, attempt: d.attempt }, Date.now(), null, false)
+    }
     const error: DeliveryError = {
       code: typeof e?.code === 'string' ? e.code : ErrorCode.Internal,
       message: typeof e?.message === 'string' ? e.message : String(err),

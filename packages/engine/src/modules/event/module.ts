@@ -156,6 +156,11 @@ export class EventModule implements EngineModule {
     )
   }
 
+  /** Durable deliveries: no new claims; resolves when the ones in flight are settled. */
+  async drain(): Promise<void> {
+    await this.dispatcher?.drain()
+  }
+
   async stop(): Promise<void> {
     this.topics.clear()
     const queue = this.queue

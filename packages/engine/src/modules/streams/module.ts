@@ -417,6 +417,10 @@ export class StreamsModule implements EngineModule {
     }
   }
 
+  drain(): void {
+    this.socket?.drain()
+  }
+
   async stop(): Promise<void> {
     const socket = this.socket
     const adapter = this.adapter

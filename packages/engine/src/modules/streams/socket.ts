@@ -300,6 +300,11 @@ export class StreamSocketServer {
     }
   }
 
+  /** Refuses new stream connections; the open ones stay until `stop`. */
+  drain(): void {
+    this.endpoint?.drain()
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer)
     const endpoint = this.endpoint
