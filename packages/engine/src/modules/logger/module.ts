@@ -88,10 +88,11 @@ export class LoggerModule implements EngineModule {
     if (typeof function_path === 'string' && function_path !== '') record.function_path = function_path
     if (typeof trace_id === 'string' && trace_id !== '') record.trace_id = trace_id
     if (data.data !== undefined) record.data = redact(data.data)
-    // The call's context names the span (and the worker) when the line does not.
+    // The call's context names the span (and the worker) when the line does not. A line without
+    // a trace id was logged outside a handler: the fresh trace its call carries is not its own.
     const tp = typeof ctx.traceparent === 'string' ? TRACEPARENT.exec(ctx.traceparent) : null
-    if (record.trace_id === undefined && tp !== null) record.trace_id = tp[1]
-    const span_id = typeof data.span_id === 'string' && data.span_id !== '' ? data.span_id : tp?.[2]
+    const own = tp !== null && tp[1] === record.trace_id
+    const span_id = typeof data.span_id === 'string' && data.span_id !== '' ? data.span_id : own ? tp[2] : undefined
     if (span_id !== undefined) record.span_id = span_id
     if (ctx.workerId !== undefined) record.worker_id = ctx.workerId
     this.write?.(`${JSON.stringify(record)}\n`)
