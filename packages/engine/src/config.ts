@@ -61,7 +61,11 @@ const configSchema = z
         heartbeat_ms: positive.default(15_000),
         max_bad_frames: positive.default(1000),
         invocation_timeout_ms: positive.default(30_000),
-        limits: limitsOptions.default({ max_in_flight: 1024, max_registrations: 10_000 }),
+        limits: limitsOptions.default({
+          max_in_flight: 1024,
+          max_registrations: 10_000,
+          max_frames_per_second: 100_000,
+        }),
         auth: authOptions.optional(),
       })
       .strict()
@@ -70,7 +74,7 @@ const configSchema = z
         heartbeat_ms: 15_000,
         max_bad_frames: 1000,
         invocation_timeout_ms: 30_000,
-        limits: { max_in_flight: 1024, max_registrations: 10_000 },
+        limits: { max_in_flight: 1024, max_registrations: 10_000, max_frames_per_second: 100_000 },
       }),
     modules: z
       .object({
@@ -113,7 +117,7 @@ export interface EngineOptions {
     maxBadFrames: number
     invocationTimeoutMs: number
     /** Per-connection limits (`bridge.limits`). */
-    limits: { maxInFlight: number; maxRegistrations: number }
+    limits: { maxInFlight: number; maxRegistrations: number; maxFramesPerSecond?: number }
     /** Worker authentication (`bridge.auth` and `III_TOKEN`); null when off. */
     auth: AuthConfig | null
   }
@@ -211,6 +215,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
       limits: {
         maxInFlight: c.bridge.limits.max_in_flight,
         maxRegistrations: c.bridge.limits.max_registrations,
+        maxFramesPerSecond: c.bridge.limits.max_frames_per_second,
       },
       auth: resolveAuth(c.bridge.auth, env),
     },

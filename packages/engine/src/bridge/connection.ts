@@ -133,7 +133,6 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
       this.refuse(err, frameRefOf(text), text)
       return
     }
-    this.peer.goodFrame()
     try {
       this.dispatch(frame)
     } catch (err) {

@@ -1,12 +1,28 @@
 /**
  * Reading a large frame's envelope without parsing its payload: `data` and `result` are kept
- * as JSON text ({@link RawJson}) after a structural check, everything else is parsed.
+ * as JSON text ({@link RawJson}) after a structural check, everything else is parsed. Before
+ * anything is built, the whole frame is held to the same nesting limit as a small frame
+ * ({@link MAX_FRAME_DEPTH}), and the fields other than the payload to {@link MAX_ENVELOPE_BYTES}.
  */
+import { ErrorCode, IIIError } from '../errors.js'
 import { RawJson } from '../raw-json.js'
 
 type JsonObject = Record<string, unknown>
 
 const PASS_THROUGH = new Set(['data', 'result'])
+
+/** Deepest nesting of objects and arrays a frame may have, whatever its size. */
+export const MAX_FRAME_DEPTH = 512
+/** Most text the fields other than `data` / `result` of one frame may take together. */
+export const MAX_ENVELOPE_BYTES = 1024 * 1024
+
+/** The coded error of a frame nested deeper than {@link MAX_FRAME_DEPTH}. */
+export function tooDeep(): IIIError {
+  return new IIIError(ErrorCode.InvalidMessage, `the frame nests objects/arrays deeper than ${MAX_FRAME_DEPTH} levels`)
+}
+
+/** Marks a value that nests deeper than the limit (see {@link skipValue}). */
+const TOO_DEEP = -2
 
 /**
  * Reads the top-level object of a frame: every field but `data` and `result` is parsed (they
@@ -16,6 +32,7 @@ const PASS_THROUGH = new Set(['data', 'result'])
  */
 export function scanEnvelope(text: string): JsonObject | undefined {
   const out: JsonObject = {}
+  let envelope = 0
   let i = skipSpace(text, 0)
   if (text.charCodeAt(i) !== 0x7b) return undefined
   i = skipSpace(text, i + 1)
@@ -29,15 +46,27 @@ export function scanEnvelope(text: string): JsonObject | undefined {
     if (text.charCodeAt(i) !== 0x3a) return undefined
     const start = skipSpace(text, i + 1)
     const end = skipValue(text, start)
+    if (end === TOO_DEEP) throw tooDeep()
     if (end < 0) return undefined
     const raw = text.slice(start, end)
     if (PASS_THROUGH.has(key)) out[key] = new RawJson(raw)
     else {
+      envelope += raw.length
+      if (envelope > MAX_ENVELOPE_BYTES) {
+        throw new IIIError(
+          'invalid_message',
+          `the frame's fields other than data/result take more than ${MAX_ENVELOPE_BYTES} bytes`,
+        )
+      }
+      let value: unknown
       try {
-        out[key] = JSON.parse(raw)
+        value = JSON.parse(raw)
       } catch {
         return undefined
       }
+      // An own property, as JSON.parse makes it for a small frame: never the object's prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true })
+      else out[key] = value
     }
     i = skipSpace(text, end)
     const c = text.charCodeAt(i)
@@ -68,7 +97,11 @@ function skipString(s: string, i: number): number {
   }
 }
 
-/** The index after the JSON value starting at `i`, checking strings and bracket pairs; or -1. */
+/**
+ * The index after the JSON value starting at `i`, checking strings and bracket pairs; -1 when
+ * it is not balanced, {@link TOO_DEEP} when it nests deeper than {@link MAX_FRAME_DEPTH} - 1
+ * (it sits in the frame's object).
+ */
 function skipValue(s: string, i: number): number {
   const first = s.charCodeAt(i)
   if (first === 0x22) return skipString(s, i)
@@ -101,6 +134,7 @@ function skipValue(s: string, i: number): number {
       j = end - 1
     } else if (c === 0x7b || c === 0x5b) {
       stack.push(c + 2) // the matching close: { 0x7b -> } 0x7d, [ 0x5b -> ] 0x5d
+      if (stack.length >= MAX_FRAME_DEPTH) return TOO_DEEP
     } else if (c === 0x7d || c === 0x5d) {
       if (stack.pop() !== c) return -1
       if (stack.length === 0) return j + 1

@@ -14,7 +14,7 @@ import {
 } from '@iii-dev/protocol'
 import type { ForwardedTrigger } from '../core/link.js'
 import { RawJson } from '../raw-json.js'
-import { scanEnvelope } from './envelope.js'
+import { MAX_FRAME_DEPTH, scanEnvelope, tooDeep } from './envelope.js'
 
 export { frameRef } from '@iii-dev/protocol'
 
@@ -30,8 +30,33 @@ export function decodeFrame(text: string): Frame {
   if (text.length >= LARGE_FRAME) {
     const envelope = scanEnvelope(text)
     if (envelope !== undefined) return validateFrame(envelope)
-  }
+  } else if (depthExceeds(text, MAX_FRAME_DEPTH)) throw tooDeep()
   return decodeJsonFrame(text)
+}
+
+/**
+ * True when the JSON text nests objects/arrays deeper than `max` (the frame's own object
+ * counts). A scan that skips string contents; it does not validate (the parser does).
+ */
+function depthExceeds(s: string, max: number): boolean {
+  if (s.length <= max) return false // deeper nesting needs more brackets than that
+  let depth = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 0x22) {
+      for (;;) {
+        const q = s.indexOf('"', i + 1)
+        if (q < 0) return false
+        let b = q - 1
+        while (s.charCodeAt(b) === 0x5c) b--
+        i = q
+        if ((q - 1 - b) % 2 === 0) break
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true
+    } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return false
 }
 
 /**

@@ -30,6 +30,7 @@ export class BridgeModule implements EngineModule {
       maxPayload: bridge.maxPayload,
       heartbeatMs: bridge.heartbeatMs,
       maxBadFrames: bridge.maxBadFrames,
+      maxFramesPerSecond: bridge.limits.maxFramesPerSecond ?? 100_000,
       upgradeMessage: 'the iii bridge speaks WebSocket only',
       admit: auth && ((req) => auth.admit(req)),
       connected: (peer, context, req) => {

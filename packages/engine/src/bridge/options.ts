@@ -50,6 +50,11 @@ export const limitsOptions = z
     max_in_flight: positive.default(1024),
     /** Functions + triggers + trigger types + conditions one worker may register. */
     max_registrations: positive.default(10_000),
+    /**
+     * Frames one connection may send per second (0: no limit); past it the engine stops
+     * reading that socket until the next 100 ms slice, so one flood cannot starve the others.
+     */
+    max_frames_per_second: z.number().int().min(0).default(100_000),
   })
   .strict()
 

@@ -80,8 +80,7 @@ export class ClusterModule implements EngineModule, ClusterLists {
           const ok = servePeerFrame(engine, data.toString(), (text) => {
             if (peer.ws.readyState === peer.ws.OPEN) peer.ws.send(text)
           })
-          if (ok) peer.goodFrame()
-          else peer.badFrame()
+          if (!ok) peer.badFrame()
         },
         close: () => {},
       }),

@@ -13,6 +13,10 @@ import { hostForUrl, listen } from './listen.js'
 const HEADER_TIMEOUT_MS = 10_000
 /** How long `stop` waits for peers to finish the closing handshake before terminating them. */
 const CLOSE_GRACE_MS = 1000
+/** The bad-frame budget is per connection and per window of this length. */
+export const BAD_FRAME_WINDOW_MS = 60_000
+/** The frame-rate budget is counted in slices of this length. */
+const RATE_SLICE_MS = 100
 
 /** What the endpoint's owner does with one connection. */
 export interface PeerHandler {
@@ -35,8 +39,13 @@ export interface WsEndpointOptions {
   maxPayload: number
   /** Pings every this often; a peer that did not answer the previous ping is terminated. */
   heartbeatMs: number
-  /** Bad frames in a row (see {@link WsPeer.badFrame}) after which the socket is closed with 1008. */
+  /**
+   * Bad frames in one {@link BAD_FRAME_WINDOW_MS} window (see {@link WsPeer.badFrame}) after
+   * which the socket is closed with 1008; good frames in between do not reset the count.
+   */
   maxBadFrames: number
+  /** Frames per second one connection may send (0: no limit); see {@link WsPeer.receive}. */
+  maxFramesPerSecond?: number
   /** What a plain HTTP request is told, in the 426 answer's `message`. */
   upgradeMessage: string
   /**
@@ -54,25 +63,73 @@ export class WsPeer {
   /** Answered (a pong or any frame) since the last ping. */
   alive = true
   private bad = 0
+  private badSince = Date.now()
+  private frames = 0
+  private sliceStart = 0
+  /** Frames read past the budget, handled in the next slices; null when within it. */
+  private waiting: Array<[RawData, boolean]> | null = null
+  private readonly perSlice: number
 
   constructor(
     readonly ws: WebSocket,
     private readonly maxBadFrames: number,
-  ) {}
+    maxFramesPerSecond = 0,
+  ) {
+    this.perSlice = maxFramesPerSecond > 0 ? Math.max(1, Math.ceil((maxFramesPerSecond * RATE_SLICE_MS) / 1000)) : 0
+  }
 
   /**
-   * Counts one bad frame. The `maxBadFrames`-th without a {@link goodFrame} in between closes
-   * the socket with 1008 and returns true.
+   * Counts one bad frame. The `maxBadFrames`-th of a {@link BAD_FRAME_WINDOW_MS} window closes
+   * the socket with 1008 and returns true (valid frames in between do not reset the count).
    */
   badFrame(): boolean {
+    const now = Date.now()
+    if (now - this.badSince >= BAD_FRAME_WINDOW_MS) {
+      this.badSince = now
+      this.bad = 0
+    }
     if (++this.bad < this.maxBadFrames) return false
     this.ws.close(1008, 'too many bad frames')
     return true
   }
 
-  /** A frame was fine: the bad-frame count starts again. */
-  goodFrame(): void {
-    this.bad = 0
+  /**
+   * Hands one frame to `handle` within the rate budget: past `maxFramesPerSecond / 10`
+   * frames in a 100 ms slice the socket is not read until the slice ends, and the frames
+   * already read wait (in order) for the next slices. The clock is read only once a slice's
+   * budget is used up.
+   */
+  receive(data: RawData, isBinary: boolean, handle: (data: RawData, isBinary: boolean) => void): void {
+    if (this.waiting !== null) {
+      this.waiting.push([data, isBinary])
+      return
+    }
+    if (this.perSlice === 0 || ++this.frames <= this.perSlice) return handle(data, isBinary)
+    const now = performance.now()
+    const elapsed = now - this.sliceStart
+    if (elapsed >= RATE_SLICE_MS) {
+      this.sliceStart = now
+      this.frames = 1
+      return handle(data, isBinary)
+    }
+    this.waiting = [[data, isBinary]]
+    this.ws.pause()
+    setTimeout(() => this.nextSlice(handle), RATE_SLICE_MS - elapsed).unref()
+  }
+
+  private nextSlice(handle: (data: RawData, isBinary: boolean) => void): void {
+    const waiting = this.waiting
+    if (waiting === null) return
+    this.sliceStart = performance.now()
+    const now = waiting.splice(0, this.perSlice)
+    this.frames = now.length
+    if (waiting.length === 0) this.waiting = null
+    for (const [data, isBinary] of now) {
+      if (this.ws.readyState !== this.ws.OPEN) break
+      handle(data, isBinary)
+    }
+    if (this.waiting === null) this.ws.resume()
+    else setTimeout(() => this.nextSlice(handle), RATE_SLICE_MS).unref()
   }
 }
 
@@ -153,15 +210,16 @@ export class WsEndpoint {
   }
 
   private accept(ws: WebSocket, context: unknown, req: IncomingMessage): void {
-    const peer = new WsPeer(ws, this.options.maxBadFrames)
+    const peer = new WsPeer(ws, this.options.maxBadFrames, this.options.maxFramesPerSecond)
     const handler = this.options.connected(peer, context, req)
+    const deliver = (data: RawData, isBinary: boolean) => handler.message(data, isBinary)
     this.peers.set(peer, handler)
     ws.on('pong', () => {
       peer.alive = true
     })
     ws.on('message', (data, isBinary) => {
       peer.alive = true
-      handler.message(data, isBinary)
+      peer.receive(data, isBinary, deliver)
     })
     ws.on('close', () => {
       this.peers.delete(peer)

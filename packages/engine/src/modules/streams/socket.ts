@@ -150,8 +150,10 @@ export class StreamSocketServer {
       port: this.options.port,
       maxPayload: MAX_CLIENT_FRAME,
       heartbeatMs: HEARTBEAT_MS,
-      // The budget counts every bad frame of a connection (no reset): the 101st closes it.
+      // The budget counts every bad frame of a connection in a minute: the 101st closes it.
       maxBadFrames: MAX_BAD_FRAMES + 1,
+      // A browser joins and leaves a few subscriptions; a flood is slowed down.
+      maxFramesPerSecond: 1000,
       upgradeMessage: 'the iii stream socket speaks WebSocket only',
       admit: (req) => this.hooks.authenticate(connectInfo(req)),
       connected: (peer, context) => this.connected(peer, context),
