@@ -28,6 +28,14 @@ local function unindex(m, d)
   redis.call('ZREM', base .. setof(d.st) .. d.fn, m)
   if d.st == 2 then redis.call('ZREM', base .. 'dead', m) end
 end
+-- An in-flight delivery back to waiting, due at due (its lease is dropped).
+local function requeue(m, d, due)
+  redis.call('ZREM', base .. 'f:' .. d.fn, m)
+  d.st = 0
+  d.due = due
+  putd(m, d)
+  redis.call('ZADD', base .. 'w:' .. d.fn, due, m)
+end
 local function kill(m, d, now, err)
   unindex(m, d)
   if d.grp ~= '' then redis.call('ZREM', gkey(d.fn, d.grp), m) end
@@ -172,13 +180,9 @@ export const RETRY = `${PRELUDE}
 local m, attempt, at, err, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local d = getd(m)
 if not d or d.st ~= 1 or d.att ~= attempt then return 0 end
-redis.call('ZREM', base .. 'f:' .. d.fn, m)
-d.st = 0
-d.due = at
 if count == '0' then d.att = d.att - 1 end
 if err ~= '' then d.err = err end
-putd(m, d)
-redis.call('ZADD', base .. 'w:' .. d.fn, at, m)
+requeue(m, d, at)
 return 1
 `
 
@@ -293,12 +297,7 @@ local all = redis.call('HGETALL', base .. 'subs')
 for j = 1, #all, 2 do
   local fn, s = all[j], cjson.decode(all[j + 1])
   for _, m in ipairs(redis.call('ZRANGE', base .. 'f:' .. fn, 0, -1)) do
-    local d = getd(m)
-    redis.call('ZREM', base .. 'f:' .. fn, m)
-    d.st = 0
-    d.due = now
-    putd(m, d)
-    redis.call('ZADD', base .. 'w:' .. fn, now, m)
+    requeue(m, getd(m), now)
   end
   redis.call('DEL', base .. 'hold:' .. fn)
   if s.rel < 0 then
@@ -355,12 +354,7 @@ for j = 1, #all, 2 do
     if remove(m, true) then purged = purged + 1 end
   end
   for _, m in ipairs(redis.call('ZRANGEBYSCORE', base .. 'f:' .. fn, '-inf', now)) do
-    local d = getd(m)
-    redis.call('ZREM', base .. 'f:' .. fn, m)
-    d.st = 0
-    d.due = now
-    putd(m, d)
-    redis.call('ZADD', base .. 'w:' .. fn, now, m)
+    requeue(m, getd(m), now)
     unleased = unleased + 1
   end
 end

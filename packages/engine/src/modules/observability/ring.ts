@@ -39,8 +39,9 @@ export interface TraceFilter {
   limit?: number
 }
 
-export class SpanRing {
-  private readonly rows: Array<SpanRow | undefined>
+/** A fixed-size ring: the newest `size` rows, oldest dropped first. */
+export class Ring<T> {
+  private readonly rows: Array<T | undefined>
   private next = 0
   private count = 0
 
@@ -48,29 +49,36 @@ export class SpanRing {
     this.rows = new Array(size)
   }
 
-  push(row: SpanRow): void {
+  push(row: T): void {
     this.rows[this.next] = row
     this.next = (this.next + 1) % this.size
     if (this.count < this.size) this.count++
   }
 
-  /** The spans held, oldest first. */
-  private *all(): Iterable<SpanRow> {
+  /** The rows held, oldest first. */
+  protected *oldest(): Iterable<T> {
     const start = this.count < this.size ? 0 : this.next
-    for (let n = 0; n < this.count; n++) yield this.rows[(start + n) % this.size] as SpanRow
+    for (let n = 0; n < this.count; n++) yield this.rows[(start + n) % this.size] as T
   }
 
+  /** The rows held, newest first. */
+  protected *newest(): Iterable<T> {
+    for (let n = 1; n <= this.count; n++) yield this.rows[(this.next - n + this.size) % this.size] as T
+  }
+}
+
+export class SpanRing extends Ring<SpanRow> {
   /** Every span of a trace, in start order. */
   trace(traceId: string): SpanRow[] {
     const spans: SpanRow[] = []
-    for (const s of this.all()) if (s.trace_id === traceId) spans.push(s)
+    for (const s of this.oldest()) if (s.trace_id === traceId) spans.push(s)
     return spans.sort((a, b) => a.start_ms - b.start_ms)
   }
 
   /** One row per trace, newest first, from its root span; the filters apply to the root. */
   traces(filter: TraceFilter): TraceRow[] {
     const byTrace = new Map<string, SpanRow[]>()
-    for (const s of this.all()) {
+    for (const s of this.oldest()) {
       let list = byTrace.get(s.trace_id)
       if (list === undefined) byTrace.set(s.trace_id, (list = []))
       list.push(s)
