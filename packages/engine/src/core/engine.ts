@@ -335,7 +335,7 @@ export class Engine implements EngineApi {
       }
     }
     const result = await this.call(path, data, opts)
-    return result instanceof RawJson && !opts.raw ? result.parse() : result
+    return opts.raw ? result : parseRaw(result)
   }
 
   private call(path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
