@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { type AuthConfig, resolveAuth } from './bridge/auth.js'
 import { authOptions, limitsOptions } from './bridge/options.js'
 import { type ClusterOptions, clusterOptions } from './cluster/options.js'
@@ -19,75 +19,71 @@ import { type StateOptions, stateOptions } from './modules/state/options.js'
 import { resolveStore, type StoreOptions } from './modules/store/options.js'
 import { type StreamsOptions, streamsOptions } from './modules/streams/options.js'
 import { type RedisOptions, redisOptions } from './redis/options.js'
+import { int, port, positive, str } from './schema.js'
 
 export type { ApiOptions, ClusterOptions, EventOptions, RedisOptions, StateOptions, StoreOptions, StreamsOptions }
 
-const port = z.number().int().min(0).max(65535)
-const positive = z.number().int().positive()
-
 /** A module's entry: its options, or `false` to switch it off. */
-const moduleEntry = <T extends z.ZodTypeAny>(schema: T) => z.union([z.literal(false), schema]).optional()
+const moduleEntry = <T extends z.ZodMiniType>(schema: T) => z.optional(z.union([z.literal(false), schema]))
 
-const configSchema = z
-  .object({
-    host: z.string().default('127.0.0.1'),
-    port: port.default(49134),
-    data_dir: z.string().default('./data'),
-    log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    log_format: z.enum(['text', 'json']).default('text'),
-    /** Spans (docs/observability.md): on with `enabled`, `--console` or `OTEL_EXPORTER_OTLP_ENDPOINT`. */
-    tracing: z
-      .object({
-        enabled: z.boolean().optional(),
-        ring_size: positive.default(10_000),
-        log_ring_size: positive.default(10_000),
-      })
-      .strict()
-      .optional(),
-    redis: redisOptions.optional(),
-    cluster: clusterOptions.optional(),
-    /** Listen beyond loopback without worker authentication (`--insecure`). */
-    insecure: z.boolean().default(false),
-    /** The web console (`--console`); present means on. */
-    console: z
-      .object({ port: port.default(3113), host: z.string().default('127.0.0.1'), token: z.string().min(1).optional() })
-      .strict()
-      .optional(),
-    /** How long SIGTERM lets calls and deliveries in flight finish. */
-    shutdown_grace_ms: z.number().int().min(0).default(10_000),
-    bridge: z
-      .object({
-        max_payload: positive.default(16 * 1024 * 1024),
-        heartbeat_ms: positive.default(15_000),
-        max_bad_frames: positive.default(1000),
-        invocation_timeout_ms: positive.default(30_000),
-        limits: limitsOptions.default({
-          max_in_flight: 1024,
-          max_registrations: 10_000,
-          max_frames_per_second: 100_000,
-        }),
-        auth: authOptions.optional(),
-      })
-      .strict()
-      .default({
-        max_payload: 16 * 1024 * 1024,
-        heartbeat_ms: 15_000,
-        max_bad_frames: 1000,
-        invocation_timeout_ms: 30_000,
-        limits: { max_in_flight: 1024, max_registrations: 10_000, max_frames_per_second: 100_000 },
-      }),
-    modules: z
-      .object({
-        api: moduleEntry(apiOptions),
-        event: moduleEntry(eventOptions),
-        cron: moduleEntry(noOptions),
-        state: moduleEntry(stateOptions),
-        streams: moduleEntry(streamsOptions),
-      })
-      .strict()
-      .default({}),
-  })
-  .strict()
+const bridgeDefaults = {
+  max_payload: 16 * 1024 * 1024,
+  heartbeat_ms: 15_000,
+  max_bad_frames: 1000,
+  invocation_timeout_ms: 30_000,
+  limits: { max_in_flight: 1024, max_registrations: 10_000, max_frames_per_second: 100_000 },
+}
+
+const configSchema = z.strictObject({
+  host: z._default(z.string(), '127.0.0.1'),
+  port: z._default(port(), 49134),
+  data_dir: z._default(z.string(), './data'),
+  log_level: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
+  log_format: z._default(z.enum(['text', 'json']), 'text'),
+  /** Spans (docs/observability.md): on with `enabled`, `--console` or `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+  tracing: z.optional(
+    z.strictObject({
+      enabled: z.optional(z.boolean()),
+      ring_size: z._default(positive(), 10_000),
+      log_ring_size: z._default(positive(), 10_000),
+    }),
+  ),
+  redis: z.optional(redisOptions),
+  cluster: z.optional(clusterOptions),
+  /** Listen beyond loopback without worker authentication (`--insecure`). */
+  insecure: z._default(z.boolean(), false),
+  /** The web console (`--console`); present means on. */
+  console: z.optional(
+    z.strictObject({
+      port: z._default(port(), 3113),
+      host: z._default(z.string(), '127.0.0.1'),
+      token: z.optional(str(z.minLength(1))),
+    }),
+  ),
+  /** How long SIGTERM lets calls and deliveries in flight finish. */
+  shutdown_grace_ms: z._default(int(z.gte(0)), 10_000),
+  bridge: z._default(
+    z.strictObject({
+      max_payload: z._default(positive(), bridgeDefaults.max_payload),
+      heartbeat_ms: z._default(positive(), bridgeDefaults.heartbeat_ms),
+      max_bad_frames: z._default(positive(), bridgeDefaults.max_bad_frames),
+      invocation_timeout_ms: z._default(positive(), bridgeDefaults.invocation_timeout_ms),
+      limits: z._default(limitsOptions, bridgeDefaults.limits),
+      auth: z.optional(authOptions),
+    }),
+    bridgeDefaults,
+  ),
+  modules: z._default(
+    z.strictObject({
+      api: moduleEntry(apiOptions),
+      event: moduleEntry(eventOptions),
+      cron: moduleEntry(noOptions),
+      state: moduleEntry(stateOptions),
+      streams: moduleEntry(streamsOptions),
+    }),
+    {},
+  ),
+})
 
 type RawConfig = z.infer<typeof configSchema>
 
@@ -171,7 +167,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
   const parsed = configSchema.safeParse(raw ?? {})
   if (!parsed.success) throw new ConfigError(describeIssue(parsed.error.issues[0]))
   const c: RawConfig = parsed.data
-  const pick = <T>(entry: T | false | undefined, schema: z.ZodType<T>): T | null =>
+  const pick = <T>(entry: T | false | undefined, schema: z.ZodMiniType<T>): T | null =>
     entry === false ? null : (entry ?? schema.parse({}))
   const redis = c.redis ?? null
   const store = <T extends z.infer<typeof stateOptions>>(name: string, o: T | null) => {

@@ -8,15 +8,17 @@
  * entry, which `config.ts` validates at start-up (unknown keys and bad values stop the engine
  * with one sentence naming the key). `modules/index.ts` decides which modules run.
  */
-import { z } from 'zod'
+
+import * as z from 'zod/mini'
 import type { EngineOptions } from '../config.js'
 import type { CallMeta } from '../core/link.js'
 import type { InvocationSpan, Tracing } from '../core/tracing.js'
 import type { Logger } from '../log.js'
+import '../schema.js'
 import type { JsonObject, RawJson, TriggerMeta } from '../protocol.js'
 
 /** The options schema of a module that takes none: its entry is `{}` (or `false`, to switch it off). */
-export const noOptions = z.object({}).strict()
+export const noOptions = z.strictObject({})
 
 /** A registered trigger as modules see it. */
 export interface TriggerRecord {

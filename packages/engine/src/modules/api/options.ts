@@ -1,30 +1,28 @@
 /** The `api` module's options (`modules.api` in the config): the HTTP server's address and limits. */
-import { z } from 'zod'
-
-const positive = z.number().int().positive()
+import * as z from 'zod/mini'
+import { port, positive, str } from '../../schema.js'
 
 const corsOptions = z
-  .object({
-    origins: z.array(z.string().min(1)).default([]),
-    credentials: z.boolean().default(false),
+  .strictObject({
+    origins: z._default(z.array(str(z.minLength(1))), []),
+    credentials: z._default(z.boolean(), false),
   })
-  .strict()
-  .refine((c) => !(c.credentials && c.origins.includes('*')), {
-    message: 'cors.origins may not contain "*" when cors.credentials is true',
-  })
+  .check(
+    z.refine((c) => !(c.credentials && c.origins.includes('*')), {
+      message: 'cors.origins may not contain "*" when cors.credentials is true',
+    }),
+  )
 
-export const apiOptions = z
-  .object({
-    /** The HTTP server's address; the engine's `host` when absent. */
-    host: z.string().optional(),
-    port: z.number().int().min(0).max(65535).default(3111),
-    body_limit: positive.default(1024 * 1024),
-    timeout_ms: positive.default(30_000),
-    max_json_depth: positive.default(128),
-    /** Requests handled at once; past it a 503 `too_many_requests` with `retry-after`. */
-    max_concurrent_requests: positive.default(1024),
-    cors: corsOptions.default({ origins: [], credentials: false }),
-  })
-  .strict()
+export const apiOptions = z.strictObject({
+  /** The HTTP server's address; the engine's `host` when absent. */
+  host: z.optional(z.string()),
+  port: z._default(port(), 3111),
+  body_limit: z._default(positive(), 1024 * 1024),
+  timeout_ms: z._default(positive(), 30_000),
+  max_json_depth: z._default(positive(), 128),
+  /** Requests handled at once; past it a 503 `too_many_requests` with `retry-after`. */
+  max_concurrent_requests: z._default(positive(), 1024),
+  cors: z._default(corsOptions, { origins: [], credentials: false }),
+})
 
 export type ApiOptions = z.infer<typeof apiOptions>

@@ -20,7 +20,8 @@
  * never fired twice.
  */
 import { createHash } from 'node:crypto'
-import { CronExpressionParser } from 'cron-parser'
+import { createRequire } from 'node:module'
+import type { CronExpressionParser } from 'cron-parser'
 import { ErrorCode, IIIError } from '../../errors.js'
 import type { SharedRedis } from '../../redis/shared.js'
 import { fireTriggers } from '../fire.js'
@@ -30,6 +31,14 @@ import { parseYearField, type YearField } from './year.js'
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 type CronIterator = ReturnType<typeof CronExpressionParser.parse>
+
+let cronParser: typeof CronExpressionParser | undefined
+/**
+ * cron-parser, loaded at the first cron trigger rather than at start: with luxon it is a
+ * third of the engine's bundle, and an engine without cron triggers never needs it.
+ */
+const parser = (): typeof CronExpressionParser =>
+  (cronParser ??= (createRequire(import.meta.url)('cron-parser') as typeof import('cron-parser')).CronExpressionParser)
 
 /** A parsed expression positioned at a time: {@link next} steps to the following scheduled time. */
 export interface Schedule {
@@ -78,8 +87,7 @@ export function parseCron(expression: unknown, timezone: unknown, from: Date): S
   if (typeof tz !== 'string' || !isTimeZone(tz)) {
     throw new IIIError(ErrorCode.InvalidTrigger, `cron timezone ${JSON.stringify(timezone)} is not an IANA time zone`)
   }
-  const parse = (at: Date): CronIterator =>
-    CronExpressionParser.parse(fields.slice(0, 6).join(' '), { currentDate: at, tz })
+  const parse = (at: Date): CronIterator => parser().parse(fields.slice(0, 6).join(' '), { currentDate: at, tz })
   let iterator: CronIterator
   let years: YearField | undefined
   try {

@@ -8,20 +8,25 @@
  * - `events.deadLetters.discard {id} | {topic?, function_path?}` -> `{discarded}`
  * - `events.stats {}` -> `{subscriptions: [{topic, function_path, pending, in_flight, delayed, dead}]}`
  */
-import { z } from 'zod'
+
+import * as z from 'zod/mini'
 import { ErrorCode, IIIError } from '../../errors.js'
+import { int, str } from '../../schema.js'
 import type { EngineApi } from '../module.js'
 import type { Dispatcher } from './dispatcher.js'
 import type { DeadLetter, DeadLetterSelector, EventQueue } from './queue.js'
 
-const name = z.string().min(1).max(512)
-const filterSchema = z.object({ topic: name.optional(), function_path: name.optional() }).strict()
-const listSchema = filterSchema
-  .extend({ limit: z.number().int().min(1).max(1000).optional(), cursor: z.string().max(64).optional() })
-  .strict()
-const selectorSchema = z.union([z.object({ id: z.string().min(1).max(64) }).strict(), filterSchema])
+const name = () => str(z.minLength(1), z.maxLength(512))
+const filterShape = { topic: z.optional(name()), function_path: z.optional(name()) }
+const filterSchema = z.strictObject(filterShape)
+const listSchema = z.strictObject({
+  ...filterShape,
+  limit: z.optional(int(z.gte(1), z.lte(1000))),
+  cursor: z.optional(str(z.maxLength(64))),
+})
+const selectorSchema = z.union([z.strictObject({ id: str(z.minLength(1), z.maxLength(64)) }), filterSchema])
 
-function parse<T>(schema: z.ZodType<T>, input: unknown, fn: string, shape: string): T {
+function parse<T>(schema: z.ZodMiniType<T>, input: unknown, fn: string, shape: string): T {
   const r = schema.safeParse(input ?? {})
   if (r.success) return r.data
   const issue = r.error.issues[0]
@@ -84,7 +89,7 @@ export function registerEventBuiltins(engine: EngineApi, queue: EventQueue, disp
   engine.registerFunction(
     'events.stats',
     async (input) => {
-      parse(z.object({}).strict(), input, 'events.stats', '{}')
+      parse(z.strictObject({}), input, 'events.stats', '{}')
       return { subscriptions: await queue.stats(Date.now()) }
     },
     { description: 'Counts per subscription: {} -> {subscriptions: [{topic, function_path, pending, ...}]}' },

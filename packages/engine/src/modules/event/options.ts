@@ -1,29 +1,26 @@
 /** The `event` module's options (`modules.event` in the config); see docs/events.md. */
-import { z } from 'zod'
+import * as z from 'zod/mini'
+import { positive } from '../../schema.js'
 
-const positive = z.number().int().positive()
-
-export const eventOptions = z
-  .object({
-    /** Store events and deliver them at least once (true), or the lossy in-memory fan-out (false). */
-    durable: z.boolean().default(true),
-    /** How long a subscription whose workers all left keeps collecting events for them. */
-    subscription_ttl_ms: positive.default(3_600_000),
-    /** How long an idempotency key dedups emits on its topic. */
-    idempotency_ttl_ms: positive.default(86_400_000),
-    /** How long dead letters are kept. */
-    dead_letter_retention_ms: positive.default(7 * 86_400_000),
-    /** How often TTL expiry, retention and lost leases are checked. */
-    sweep_interval_ms: positive.max(60_000).default(1000),
-    /** `normal` survives a killed engine; `full` also survives power loss (one fsync per commit). */
-    synchronous: z.enum(['normal', 'full']).default('normal'),
-    /**
-     * Where durable events are stored: `sqlite` (this engine's `events.db`) or `redis` (the
-     * engine's Redis, shared by the cluster). Without it: `redis` when the engine has a Redis.
-     */
-    adapter: z.enum(['sqlite', 'redis'], { error: 'adapter must be "sqlite" or "redis"' }).optional(),
-  })
-  .strict()
+export const eventOptions = z.strictObject({
+  /** Store events and deliver them at least once (true), or the lossy in-memory fan-out (false). */
+  durable: z._default(z.boolean(), true),
+  /** How long a subscription whose workers all left keeps collecting events for them. */
+  subscription_ttl_ms: z._default(positive(), 3_600_000),
+  /** How long an idempotency key dedups emits on its topic. */
+  idempotency_ttl_ms: z._default(positive(), 86_400_000),
+  /** How long dead letters are kept. */
+  dead_letter_retention_ms: z._default(positive(), 7 * 86_400_000),
+  /** How often TTL expiry, retention and lost leases are checked. */
+  sweep_interval_ms: z._default(positive().check(z.lte(60_000)), 1000),
+  /** `normal` survives a killed engine; `full` also survives power loss (one fsync per commit). */
+  synchronous: z._default(z.enum(['normal', 'full']), 'normal'),
+  /**
+   * Where durable events are stored: `sqlite` (this engine's `events.db`) or `redis` (the
+   * engine's Redis, shared by the cluster). Without it: `redis` when the engine has a Redis.
+   */
+  adapter: z.optional(z.enum(['sqlite', 'redis'], { error: 'adapter must be "sqlite" or "redis"' })),
+})
 
 export type EventOptions = z.infer<typeof eventOptions>
 

@@ -3,8 +3,10 @@
  * input, and the backoff between attempts. Every refusal is one coded error whose message names
  * the field: `invalid_trigger` at registration, `invalid_argument` at emit.
  */
-import { z } from 'zod'
+
+import * as z from 'zod/mini'
 import { ErrorCode, IIIError } from '../../errors.js'
+import '../../schema.js'
 import type { BackoffPolicy, RetryPolicy } from './queue.js'
 
 const HOUR = 3_600_000
@@ -18,46 +20,46 @@ const MAX_KEY = 512
 
 const intIn = (min: number, max: number) => {
   const error = `must be an integer from ${min} to ${max}`
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error })
+  return z.number({ error }).check(z.int({ error }), z.gte(min, { error }), z.lte(max, { error }))
 }
 const text = (max: number) => {
   const error = `must be a non-empty string of at most ${max} characters`
-  return z.string({ error }).min(1, { error }).max(max, { error })
+  return z.string({ error }).check(z.minLength(1, { error }), z.maxLength(max, { error }))
 }
 const bool = z.boolean({ error: 'must be true or false' })
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { type: 'exponential', initial_ms: 1000, max_ms: 300_000, jitter: true }
 
 const backoffSchema = z
-  .object({
-    type: z.enum(['exponential', 'fixed'], { error: 'must be "exponential" or "fixed"' }).default('exponential'),
-    initial_ms: intIn(0, MAX_DELAY_MS).default(DEFAULT_BACKOFF.initial_ms),
-    max_ms: intIn(0, MAX_DELAY_MS).default(DEFAULT_BACKOFF.max_ms),
-    jitter: bool.default(DEFAULT_BACKOFF.jitter),
+  .strictObject({
+    type: z._default(z.enum(['exponential', 'fixed'], { error: 'must be "exponential" or "fixed"' }), 'exponential'),
+    initial_ms: z._default(intIn(0, MAX_DELAY_MS), DEFAULT_BACKOFF.initial_ms),
+    max_ms: z._default(intIn(0, MAX_DELAY_MS), DEFAULT_BACKOFF.max_ms),
+    jitter: z._default(bool, DEFAULT_BACKOFF.jitter),
   })
-  .strict()
-  .refine((b) => b.initial_ms <= b.max_ms, { error: 'initial_ms must not be larger than max_ms', path: ['initial_ms'] })
+  .check(
+    z.refine((b) => b.initial_ms <= b.max_ms, {
+      error: 'initial_ms must not be larger than max_ms',
+      path: ['initial_ms'],
+    }),
+  )
 
-const triggerSchema = z
-  .object({
-    topic: text(MAX_KEY),
-    max_attempts: intIn(1, MAX_ATTEMPTS).default(3),
-    backoff: backoffSchema.default(DEFAULT_BACKOFF),
-    timeout_ms: intIn(1, DAY).optional(),
-    concurrency: intIn(1, MAX_CONCURRENCY).default(16),
-    fifo: bool.default(false),
-  })
-  .strict()
+const triggerSchema = z.strictObject({
+  topic: text(MAX_KEY),
+  max_attempts: z._default(intIn(1, MAX_ATTEMPTS), 3),
+  backoff: z._default(backoffSchema, DEFAULT_BACKOFF),
+  timeout_ms: z.optional(intIn(1, DAY)),
+  concurrency: z._default(intIn(1, MAX_CONCURRENCY), 16),
+  fifo: z._default(bool, false),
+})
 
-const emitSchema = z
-  .object({
-    topic: text(MAX_KEY),
-    data: z.unknown(),
-    idempotency_key: text(MAX_KEY).optional(),
-    message_group_id: text(MAX_KEY).optional(),
-    delay_ms: intIn(0, MAX_DELAY_MS).optional(),
-  })
-  .strict()
+const emitSchema = z.strictObject({
+  topic: text(MAX_KEY),
+  data: z.unknown(),
+  idempotency_key: z.optional(text(MAX_KEY)),
+  message_group_id: z.optional(text(MAX_KEY)),
+  delay_ms: z.optional(intIn(0, MAX_DELAY_MS)),
+})
 
 export type EmitInput = z.infer<typeof emitSchema>
 

@@ -3,30 +3,26 @@
  * `adapter` the module uses `redis` when the engine has a Redis (`--redis`) and `sqlite`
  * otherwise; `redis: {url?, prefix?}` gives the module its own Redis or prefix.
  */
-import { z } from 'zod'
+
+import * as z from 'zod/mini'
 import { type RedisOptions, redisOptions } from '../../redis/options.js'
+import { positive } from '../../schema.js'
 
 /** The adapters this build can create. */
 export const ADAPTERS = ['sqlite', 'memory', 'redis'] as const
 
-export const storeOptions = z
-  .object({
-    adapter: z
-      .enum(ADAPTERS, {
-        error: (issue) =>
-          typeof issue.input === 'string'
-            ? `the "${issue.input}" adapter is not available in this build (use ${ADAPTERS.join(', ')})`
-            : `adapter must be ${ADAPTERS.map((a) => `"${a}"`).join(', ')}`,
-      })
-      .optional(),
-    redis: redisOptions.partial().strict().optional(),
-    max_value_bytes: z
-      .number()
-      .int()
-      .positive()
-      .default(1024 * 1024),
-  })
-  .strict()
+export const storeOptions = z.strictObject({
+  adapter: z.optional(
+    z.enum(ADAPTERS, {
+      error: (issue) =>
+        typeof issue.input === 'string'
+          ? `the "${issue.input}" adapter is not available in this build (use ${ADAPTERS.join(', ')})`
+          : `adapter must be ${ADAPTERS.map((a) => `"${a}"`).join(', ')}`,
+    }),
+  ),
+  redis: z.optional(z.partial(redisOptions)),
+  max_value_bytes: z._default(positive(), 1024 * 1024),
+})
 
 /** A module's store options as written in the config. */
 export type RawStoreOptions = z.infer<typeof storeOptions>
