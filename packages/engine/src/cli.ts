@@ -27,6 +27,8 @@ Options:
   --console              serve the web console (console: in the config; default 127.0.0.1:3113,
                          docs/console.md)
   --console-port <n>     console port (implies --console; 0 picks a free one)
+  --metrics-port <n>     serve Prometheus /metrics on this port (metrics: in the config;
+                         off by default; 0 picks a free one; docs/observability.md)
   --insecure             allow a non-loopback --host without worker authentication
   -h, --help             show this help
   -v, --version          print the version
@@ -74,6 +76,7 @@ function parseCli(argv: string[]): CliArgs {
         insecure: { type: 'boolean' },
         console: { type: 'boolean' },
         'console-port': { type: 'string' },
+        'metrics-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -107,6 +110,7 @@ function parseCli(argv: string[]): CliArgs {
     insecure: v.insecure === true,
     console: v.console === true,
     consolePort: portFlag('console-port', v['console-port'] as string | undefined),
+    metricsPort: portFlag('metrics-port', v['metrics-port'] as string | undefined),
   }
 }
 

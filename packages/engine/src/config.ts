@@ -53,6 +53,11 @@ const configSchema = z
       .object({ port: port.default(3113), host: z.string().default('127.0.0.1'), token: z.string().min(1).optional() })
       .strict()
       .optional(),
+    /** Prometheus `/metrics` (`--metrics-port`); present means on. A token is required off loopback. */
+    metrics: z
+      .object({ port: port.default(3114), host: z.string().default('127.0.0.1'), token: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     /** How long SIGTERM lets calls and deliveries in flight finish. */
     shutdown_grace_ms: z.number().int().min(0).default(10_000),
     bridge: z
@@ -109,6 +114,8 @@ export interface EngineOptions {
   insecure: boolean
   /** The web console (`console:` or `--console`); null when off. */
   console: { port: number; host: string; token?: string } | null
+  /** Prometheus `/metrics` (`metrics:` or `--metrics-port`); null when off. */
+  metrics?: { port: number; host: string; token?: string } | null
   /** How long a graceful shutdown lets work in flight finish (`shutdown_grace_ms`, default 10 s). */
   shutdownGraceMs?: number
   bridge: {
@@ -206,6 +213,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     cluster: clusterWithSecret(c.cluster ?? clusterOptions.parse({}), env),
     insecure: c.insecure,
     console: c.console ?? null,
+    metrics: c.metrics ?? null,
     shutdownGraceMs: c.shutdown_grace_ms,
     bridge: {
       maxPayload: c.bridge.max_payload,
@@ -275,6 +283,8 @@ export interface CliOverrides {
   /** `--console` / `--console-port N`: serve the console (on this port, when given). */
   consolePort?: number
   console?: boolean
+  /** `--metrics-port N`: serve Prometheus `/metrics` on this port (0 picks a free one). */
+  metricsPort?: number
 }
 
 /** Merges the config file (if any) with command-line overrides and resolves everything. */
@@ -299,6 +309,7 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
   const redisUrl = cli.redis ?? (env.III_REDIS_URL || undefined)
   if (redisUrl !== undefined) merged.redis = { ...(raw.redis ?? {}), url: redisUrl }
   if (cli.insecure) merged.insecure = true
+  if (cli.metricsPort !== undefined) merged.metrics = { ...(raw.metrics ?? {}), port: cli.metricsPort }
   if (cli.console || cli.consolePort !== undefined)
     merged.console = { ...(raw.console ?? {}), ...(cli.consolePort !== undefined && { port: cli.consolePort }) }
   if (cli.apiPort !== undefined && merged.modules.api !== false)
