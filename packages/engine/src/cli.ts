@@ -142,15 +142,6 @@ async function main(): Promise<void> {
   }
   const lines = orderedAddresses(addresses).map(([name, url]) => `  ${name.padEnd(8)} ${url}`)
   const ready = readyJson(process.pid, addresses)
-  if (cli.readyFile !== undefined) {
-    try {
-      writeReadyFile(cli.readyFile, ready)
-    } catch (err) {
-      await engine.stop()
-      fail((err as Error).message)
-    }
-  }
-  process.stdout.write(`iii engine listening\n${lines.join('\n')}\niii engine ready\n${ready}\n`)
 
   let stopping = false
   const shutdown = (signal: string) => {
@@ -168,8 +159,18 @@ async function main(): Promise<void> {
       (err) => fail(`shutdown failed: ${(err as Error).message}`),
     )
   }
+  // Before the ready signal: a supervisor may send SIGTERM the moment it reads it.
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
+  if (cli.readyFile !== undefined) {
+    try {
+      writeReadyFile(cli.readyFile, ready)
+    } catch (err) {
+      await engine.stop()
+      fail((err as Error).message)
+    }
+  }
+  process.stdout.write(`iii engine listening\n${lines.join('\n')}\niii engine ready\n${ready}\n`)
 }
 
 main().catch((err) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)))
