@@ -1,5 +1,7 @@
 // B2: function invoke, worker A -> engine -> worker B -> back, against a raw `ws` echo and a
-// two-hop raw `ws` relay, over in-flight counts and payload sizes.
+// two-hop raw `ws` relay, over in-flight counts and payload sizes; and the cost of observing:
+// the same engine with tracing on (`iii+tracing`, spans into the ring, no export) and with
+// metrics on (`iii+metrics`, `--metrics-port 0`), against plain `iii` in the same run.
 import { join } from 'node:path'
 import { root, runJson, startEngine, startProcess, summarize } from './lib.mjs'
 import { makePayload } from './load/payload.mjs'
@@ -19,10 +21,26 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
     env: { III_BRIDGE_URL: engine.bridgeUrl },
     cpu: cpuSut,
   })
+  // The observed variants: one engine and worker each, measured at 1 and 32 in flight only.
+  const observed = []
+  for (const [name, args] of [
+    ['iii+tracing', ['--tracing']],
+    ['iii+metrics', ['--metrics-port', '0']],
+  ]) {
+    const e = await startEngine({ cpu: cpuSut, args })
+    const w = await startProcess(join(root, 'bench/servers/iii-worker.mjs'), [], {
+      env: { III_BRIDGE_URL: e.bridgeUrl },
+      cpu: cpuSut,
+    })
+    observed.push({ name, engine: e, worker: w })
+  }
   const systems = {
     echo: { client: 'bench/load/ws-client.mjs', url: echoUrl },
     relay: { client: 'bench/load/ws-client.mjs', url: relayUrl },
     iii: { client: 'bench/load/iii-client.mjs', url: engine.bridgeUrl },
+  }
+  for (const o of observed) {
+    systems[o.name] = { client: 'bench/load/iii-client.mjs', url: o.engine.bridgeUrl, only: [1, 32] }
   }
   const cases = smoke
     ? [
@@ -46,6 +64,7 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
       for (const k of cases) {
         for (const name of order) {
           const s = systems[name]
+          if (s.only !== undefined && !(k.bytes <= 1024 && s.only.includes(k.inFlight))) continue
           const r = await runJson(
             join(root, s.client),
             [s.url, String(k.inFlight), String(k.bytes), String(durationMs), smoke ? '200' : '500'],
@@ -60,6 +79,10 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
       }
     }
   } finally {
+    for (const o of observed) {
+      await o.worker.stop()
+      await o.engine.stop()
+    }
     await worker.stop()
     await engine.stop()
     await relay.stop()
@@ -84,6 +107,20 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
     { name: 'p50 at 1 in flight (300 B) vs raw ws echo', ratio: p50ratio, target: '<= 2.3', met: p50ratio <= 2.3 },
     { name: 'throughput at 32 in flight (1 KB) vs two-hop relay', ratio: tput, target: '>= 0.8', met: tput >= 0.8 },
   ]
+  // What observing costs: the variant against plain iii, same run, same cases (reference rows).
+  for (const o of observed) {
+    const p50 = get(o.name, 1, 300).p50_us.median / get('iii', 1, 300).p50_us.median
+    const t32 = get(o.name, 32, 1024).per_s.median / get('iii', 32, 1024).per_s.median
+    targets.push(
+      { name: `${o.name}: p50 at 1 in flight (300 B) vs iii`, ratio: p50, target: '(reference: cost)', met: null },
+      {
+        name: `${o.name}: throughput at 32 in flight (1 KB) vs iii`,
+        ratio: t32,
+        target: '(reference: cost)',
+        met: null,
+      },
+    )
+  }
   if (get('iii', 1, 1024 * 1024)) {
     const text = JSON.stringify(makePayload(1024 * 1024))
     const t0 = process.hrtime.bigint()

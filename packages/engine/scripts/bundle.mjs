@@ -13,7 +13,7 @@ await build({
   format: 'esm',
   target: 'node20',
   // OpenTelemetry is imported at run time only when tracing is on (modules/observability/otel.ts).
-  external: ['better-sqlite3', '@opentelemetry/*'],
+  external: ['better-sqlite3', '@opentelemetry/*', 'prom-client'],
   // Bundled CommonJS dependencies (ws, find-my-way) call require() for node's built-ins.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -27,6 +27,8 @@ Options:
   --console              serve the web console (console: in the config; default 127.0.0.1:3113,
                          docs/console.md)
   --console-port <n>     console port (implies --console; 0 picks a free one)
+  --metrics-port <n>     serve Prometheus /metrics on this port (metrics: in the config;
+                         off by default; 0 picks a free one; docs/observability.md)
   --insecure             allow a non-loopback --host without worker authentication
   -h, --help             show this help
   -v, --version          print the version
@@ -74,6 +76,7 @@ function parseCli(argv: string[]): CliArgs {
         insecure: { type: 'boolean' },
         console: { type: 'boolean' },
         'console-port': { type: 'string' },
+        'metrics-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -107,6 +110,7 @@ function parseCli(argv: string[]): CliArgs {
     insecure: v.insecure === true,
     console: v.console === true,
     consolePort: portFlag('console-port', v['console-port'] as string | undefined),
+    metricsPort: portFlag('metrics-port', v['metrics-port'] as string | undefined),
   }
 }
 
@@ -138,15 +142,6 @@ async function main(): Promise<void> {
   }
   const lines = orderedAddresses(addresses).map(([name, url]) => `  ${name.padEnd(8)} ${url}`)
   const ready = readyJson(process.pid, addresses)
-  if (cli.readyFile !== undefined) {
-    try {
-      writeReadyFile(cli.readyFile, ready)
-    } catch (err) {
-      await engine.stop()
-      fail((err as Error).message)
-    }
-  }
-  process.stdout.write(`iii engine listening\n${lines.join('\n')}\niii engine ready\n${ready}\n`)
 
   let stopping = false
   const shutdown = (signal: string) => {
@@ -164,8 +159,18 @@ async function main(): Promise<void> {
       (err) => fail(`shutdown failed: ${(err as Error).message}`),
     )
   }
+  // Before the ready signal: a supervisor may send SIGTERM the moment it reads it.
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
+  if (cli.readyFile !== undefined) {
+    try {
+      writeReadyFile(cli.readyFile, ready)
+    } catch (err) {
+      await engine.stop()
+      fail((err as Error).message)
+    }
+  }
+  process.stdout.write(`iii engine listening\n${lines.join('\n')}\niii engine ready\n${ready}\n`)
 }
 
 main().catch((err) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)))

@@ -26,6 +26,14 @@ export type { ApiOptions, ClusterOptions, EventOptions, RedisOptions, StateOptio
 /** A module's entry: its options, or `false` to switch it off. */
 const moduleEntry = <T extends z.ZodMiniType>(schema: T) => z.optional(z.union([z.literal(false), schema]))
 
+/** A loopback-by-default admin listener (the console, `/metrics`): a token is needed elsewhere. */
+const adminListener = (defaultPort: number) =>
+  z.strictObject({
+    port: z._default(port(), defaultPort),
+    host: z._default(z.string(), '127.0.0.1'),
+    token: z.optional(str(z.minLength(1))),
+  })
+
 const bridgeDefaults = {
   max_payload: 16 * 1024 * 1024,
   heartbeat_ms: 15_000,
@@ -53,13 +61,9 @@ const configSchema = z.strictObject({
   /** Listen beyond loopback without worker authentication (`--insecure`). */
   insecure: z._default(z.boolean(), false),
   /** The web console (`--console`); present means on. */
-  console: z.optional(
-    z.strictObject({
-      port: z._default(port(), 3113),
-      host: z._default(z.string(), '127.0.0.1'),
-      token: z.optional(str(z.minLength(1))),
-    }),
-  ),
+  console: z.optional(adminListener(3113)),
+  /** Prometheus `/metrics` (`--metrics-port`); present means on. A token is required off loopback. */
+  metrics: z.optional(adminListener(3114)),
   /** How long SIGTERM lets calls and deliveries in flight finish. */
   shutdown_grace_ms: z._default(int(z.gte(0)), 10_000),
   bridge: z._default(
@@ -105,6 +109,8 @@ export interface EngineOptions {
   insecure: boolean
   /** The web console (`console:` or `--console`); null when off. */
   console: { port: number; host: string; token?: string } | null
+  /** Prometheus `/metrics` (`metrics:` or `--metrics-port`); null when off. */
+  metrics?: { port: number; host: string; token?: string } | null
   /** How long a graceful shutdown lets work in flight finish (`shutdown_grace_ms`, default 10 s). */
   shutdownGraceMs?: number
   bridge: {
@@ -202,6 +208,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     cluster: clusterWithSecret(c.cluster ?? clusterOptions.parse({}), env),
     insecure: c.insecure,
     console: c.console ?? null,
+    metrics: c.metrics ?? null,
     shutdownGraceMs: c.shutdown_grace_ms,
     bridge: {
       maxPayload: c.bridge.max_payload,
@@ -271,6 +278,8 @@ export interface CliOverrides {
   /** `--console` / `--console-port N`: serve the console (on this port, when given). */
   consolePort?: number
   console?: boolean
+  /** `--metrics-port N`: serve Prometheus `/metrics` on this port (0 picks a free one). */
+  metricsPort?: number
 }
 
 /** Merges the config file (if any) with command-line overrides and resolves everything. */
@@ -295,6 +304,7 @@ export function loadOptions(cli: CliOverrides, env: NodeJS.ProcessEnv = process.
   const redisUrl = cli.redis ?? (env.III_REDIS_URL || undefined)
   if (redisUrl !== undefined) merged.redis = { ...(raw.redis ?? {}), url: redisUrl }
   if (cli.insecure) merged.insecure = true
+  if (cli.metricsPort !== undefined) merged.metrics = { ...(raw.metrics ?? {}), port: cli.metricsPort }
   if (cli.console || cli.consolePort !== undefined)
     merged.console = { ...(raw.console ?? {}), ...(cli.consolePort !== undefined && { port: cli.consolePort }) }
   if (cli.apiPort !== undefined && merged.modules.api !== false)

@@ -6,6 +6,7 @@ import { Engine } from './core/engine.js'
 import type { Logger } from './log.js'
 import { CoreModule } from './modules/core/module.js'
 import { createModules } from './modules/index.js'
+import { MetricsModule } from './modules/observability/metrics.js'
 import { SharedRedis } from './redis/shared.js'
 
 export { ConfigError, type EngineOptions, loadOptions, resolveConfig } from './config.js'
@@ -33,6 +34,7 @@ export function createEngine(options: EngineOptions, log?: Logger): Engine {
     new CoreModule(engine),
     ...modules.filter((m) => m.name !== 'api'),
     ...cluster,
+    ...(options.metrics ? [new MetricsModule(engine, options.metrics, modules)] : []),
     new BridgeModule(engine),
     ...front,
   )

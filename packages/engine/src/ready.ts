@@ -6,7 +6,7 @@
  *   {"iii":"ready","pid":1234,"bridge":"ws://127.0.0.1:49134","api":"http://127.0.0.1:3111","streams":"ws://127.0.0.1:3112"}
  *
  * The addresses carry the real bound ports (also with `--port 0`); a module that is off has no
- * key; with the console on, `console` is its URL. The line is the only stdout line that starts
+ * key; with the console on, `console` is its URL, and with metrics on `metrics` the /metrics URL. The line is the only stdout line that starts
  * with `{"iii":`.
  */
 import { renameSync, writeFileSync } from 'node:fs'

@@ -34,6 +34,7 @@ Options:
   --streams-port <n>     stream socket port of an engine that motia starts (default 3112)
   --console              the engine that motia starts serves its web console (127.0.0.1:3113)
   --console-port <n>     the console's port (implies --console; 0 picks a free one)
+  --metrics-port <n>     the engine that motia starts serves Prometheus /metrics on this port
   --app <name>           the app's name on the engine (default: package.json name, else the folder's)
   --replica              this process is a replica of --app: others of it may serve the same steps
                          (also MOTIA_REPLICA=1)
@@ -89,6 +90,11 @@ async function ensureEngine(root: string, url: string, v: Values, auth: boolean)
         '[motia] note: --console applies to an engine motia starts; start that one with iii --console\n',
       )
     }
+    if (v['metrics-port'] !== undefined) {
+      process.stdout.write(
+        '[motia] note: --metrics-port applies to an engine motia starts; start that one with iii --metrics-port\n',
+      )
+    }
     return undefined
   }
   process.stdout.write(`[motia] no engine at ${url}: starting one (data in .motia/data)\n`)
@@ -108,6 +114,7 @@ async function ensureEngine(root: string, url: string, v: Values, auth: boolean)
     streamsPort: v['streams-port'] as string | undefined,
     console: v.console === true,
     consolePort: v['console-port'] as string | undefined,
+    metricsPort: v['metrics-port'] as string | undefined,
     configFile,
     onLine: (line) => {
       if (!isWorkerLogRecord(line)) process.stdout.write(`[iii] ${line}\n`)
@@ -202,6 +209,7 @@ async function main(): Promise<void> {
         'streams-port': { type: 'string' },
         console: { type: 'boolean' },
         'console-port': { type: 'string' },
+        'metrics-port': { type: 'string' },
         app: { type: 'string' },
         replica: { type: 'boolean' },
         out: { type: 'string' },

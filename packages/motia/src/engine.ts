@@ -50,6 +50,8 @@ export interface SpawnEngineOptions {
   /** Serve the engine's web console (`--console`), on this port when given (`--console-port`). */
   console?: boolean
   consolePort?: string
+  /** Serve Prometheus `/metrics` on this port (`--metrics-port`). */
+  metricsPort?: string
   /** Receives each line the engine prints. */
   onLine?: (line: string) => void
   /** An engine config file (`--config`), e.g. for `modules.streams.auth_function`. */
@@ -82,6 +84,7 @@ export async function spawnEngine(o: SpawnEngineOptions): Promise<SpawnedEngine>
   if (o.streamsPort !== undefined) args.push('--streams-port', o.streamsPort)
   if (o.consolePort !== undefined) args.push('--console-port', o.consolePort)
   else if (o.console) args.push('--console')
+  if (o.metricsPort !== undefined) args.push('--metrics-port', o.metricsPort)
   if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') args.push('--host', u.hostname)
   // fd 3: a pipe motia never writes to; the engine stops when it reads its end (motia is gone)
   const proc = spawn(process.execPath, args, {

@@ -112,3 +112,26 @@ test('motia dev --console-port 0: the engine it starts serves the console, and m
   assert.ok(result.workers.length >= 1, 'the motia worker is listed')
   assert.match(await (await fetch(url)).text(), /<title>iii console<\/title>/)
 })
+
+test('motia dev --metrics-port 0: the engine it starts serves /metrics, counting the steps it runs', async (t) => {
+  const port = await freePort()
+  const dev = startMotia(
+    t,
+    [
+      'dev',
+      join(repoRoot, 'packages/motia/test/fixtures/basic'),
+      '--api-port',
+      '0',
+      '--streams-port',
+      '0',
+      '--metrics-port',
+      '0',
+    ],
+    { III_BRIDGE_URL: `ws://127.0.0.1:${port}` },
+  )
+  await dev.waitFor('[motia] ready', 20_000)
+  const url = / metrics\s+(http:\S+)/.exec(dev.output())?.[1] as string
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+  const text = await (await fetch(url)).text()
+  assert.match(text, /^iii_workers_connected\{runtime="node"\} [1-9]/m)
+})

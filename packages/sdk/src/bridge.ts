@@ -57,9 +57,11 @@ export class Bridge {
     this.options = resolveOptions(url, options)
     this.url = this.options.url
     const level = this.options.logLevel
-    const log = (this.log = new Logger({ level, functionPath: 'iii-sdk' }))
+    const format = this.options.logFormat
+    const worker = () => ({ id: this.workerId, name: this.options.workerName })
+    const log = (this.log = new Logger({ level, format, worker, functionPath: 'iii-sdk' }))
     const forward = this.options.forwardLogs ? (record: LogRecord) => this.calls.forwardLog(record) : undefined
-    this.logger = new Logger({ level, forward })
+    this.logger = new Logger({ level, format, worker, forward })
     const registry = (this.registry = new Registry())
     this.connection = new Connection(this.options, log, {
       replay: () => registry.replay(),

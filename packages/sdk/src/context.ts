@@ -60,6 +60,12 @@ export function newTraceparent(): string {
   return `00-${randomHex(16)}-${randomHex(8)}-01`
 }
 
+/** The span id of a `traceparent` (its third field), or `undefined` when it is not a valid one. */
+export function spanIdOf(traceparent: string | undefined): string | undefined {
+  if (traceIdOf(traceparent) === undefined) return undefined
+  return (traceparent as string).split('-')[2]
+}
+
 /** The trace id of a `traceparent`, or `undefined` when it is not a valid one. */
 export function traceIdOf(traceparent: string | undefined): string | undefined {
   if (traceparent === undefined) return undefined

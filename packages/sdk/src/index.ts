@@ -34,10 +34,13 @@ export {
   useFunctionsAvailable,
 } from './hooks.js'
 export {
+  jsonLine,
+  type LogFormat,
   Logger,
   type LoggerOptions,
   type LogLevel,
   type LogRecord,
+  type LogWorker,
   SECRET_KEYS,
   SECRET_QUERY_PARAMS,
 } from './logger.js'

@@ -12,7 +12,7 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import type { Connection } from './connection.js'
-import { type InvocationContext, newTraceparent, runWithContext, traceIdOf } from './context.js'
+import { type InvocationContext, newTraceparent, runWithContext, spanIdOf, traceIdOf } from './context.js'
 import { ErrorCode, toWireError, type WireError } from './errors.js'
 import type { Logger } from './logger.js'
 import type {
@@ -98,7 +98,7 @@ export class Invocations {
       traceId,
       traceparent,
       functionPath: frame.function_path,
-      logger: this.logger.child({ traceId, functionPath: frame.function_path }),
+      logger: this.logger.child({ traceId, spanId: spanIdOf(traceparent), functionPath: frame.function_path }),
     }
     if (frame.baggage !== undefined) ctx.baggage = frame.baggage
     if (frame.trigger !== undefined) ctx.trigger = frame.trigger

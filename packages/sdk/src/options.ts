@@ -4,7 +4,7 @@
  * whose message names the option.
  */
 import { ErrorCode, IIIError } from './errors.js'
-import { defaultLogLevel, type LogLevel } from './logger.js'
+import { defaultLogFormat, defaultLogLevel, type LogFormat, type LogLevel } from './logger.js'
 
 /** The engine address used when neither an URL nor `III_BRIDGE_URL` is given. */
 export const DEFAULT_BRIDGE_URL = 'ws://127.0.0.1:49134'
@@ -40,6 +40,8 @@ export interface BridgeOptions {
   forwardLogs?: boolean
   /** Lowest level written locally (and forwarded). Default `III_LOG_LEVEL`, else `info`. */
   logLevel?: LogLevel | 'silent'
+  /** Local lines as `text` or one JSON object each (`json`). Default `III_LOG_FORMAT`, else `text`. */
+  logFormat?: LogFormat
   /**
    * On SIGTERM or SIGINT, shut down gracefully ({@link Bridge.shutdown}): take no new calls,
    * let running handlers finish, disconnect, then let the signal end the process. Default true.
@@ -78,6 +80,7 @@ export interface ResolvedOptions {
   maxQueuedMessages: number
   forwardLogs: boolean
   logLevel: LogLevel | 'silent'
+  logFormat: LogFormat
   shutdownOnSignal: boolean
   shutdownGraceMs: number
 }
@@ -88,6 +91,7 @@ const KNOWN = new Set<string>([
   'workerName',
   'token',
   'logLevel',
+  'logFormat',
   'forwardLogs',
   'invocationTimeoutMs',
   'reconnectInitialDelayMs',
@@ -134,6 +138,10 @@ export function resolveOptions(url?: string | BridgeOptions, options: BridgeOpti
   if (!LEVELS.includes(logLevel)) {
     throw bad(`option logLevel must be debug, info, warn, error or silent, got ${String(logLevel)}`)
   }
+  const logFormat = o.logFormat ?? defaultLogFormat()
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw bad(`option logFormat must be text or json, got ${String(logFormat)}`)
+  }
   if (o.forwardLogs !== undefined && typeof o.forwardLogs !== 'boolean')
     throw bad('option forwardLogs must be a boolean')
   if (o.shutdownOnSignal !== undefined && typeof o.shutdownOnSignal !== 'boolean')
@@ -158,6 +166,7 @@ export function resolveOptions(url?: string | BridgeOptions, options: BridgeOpti
     maxQueuedMessages: number('maxQueuedMessages', o.maxQueuedMessages, DEFAULTS.maxQueuedMessages, false),
     forwardLogs: o.forwardLogs ?? DEFAULTS.forwardLogs,
     logLevel,
+    logFormat,
     shutdownOnSignal: o.shutdownOnSignal ?? DEFAULTS.shutdownOnSignal,
     shutdownGraceMs: number('shutdownGraceMs', o.shutdownGraceMs, DEFAULTS.shutdownGraceMs, true),
   }

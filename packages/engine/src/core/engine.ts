@@ -20,7 +20,7 @@ import type {
 import { type JsonObject, RawJson, type TriggerMeta } from '../protocol.js'
 import type { ClusterLists, WorkerLink } from './link.js'
 import { deny, type Policy } from './policy.js'
-import type { InvocationSpan, Tracing } from './tracing.js'
+import { bothObservers, type InvocationSpan, type Tracing } from './tracing.js'
 import { TriggerRegistry } from './triggers.js'
 import { type WorkerInfo, WorkerRecord } from './worker.js'
 
@@ -65,7 +65,7 @@ export class Engine implements EngineApi {
   readonly triggers: TriggerRegistry
   /** Set by the cluster module: the other engines' workers and triggers, for the lists. */
   cluster: ClusterLists | null = null
-  /** Set by the observability module when tracing is on; null costs one check per call. */
+  /** The invocation observer (tracing, metrics or both); null costs one check per call. */
   private tracing: Tracing | null = null
 
   constructor(
@@ -300,14 +300,17 @@ export class Engine implements EngineApi {
     return span === null ? this.run(path, data, opts) : this.runTraced(span, path, data, opts)
   }
 
-  /** Turns tracing on: every invocation from now on gets a span (`core/tracing.ts`). */
-  useTracing(tracing: Tracing): void {
-    this.tracing = tracing
+  /**
+   * Adds an invocation observer (`core/tracing.ts`): the tracer, the metrics. Every invocation
+   * from now on is told to it; a second observer joins the first.
+   */
+  useTracing(observer: Tracing): void {
+    this.tracing = this.tracing === null ? observer : bothObservers(this.tracing, observer)
   }
 
   private async runTraced(span: InvocationSpan, path: string, data: unknown, opts: InvokeOptions): Promise<unknown> {
     try {
-      const result = await this.run(path, data, { ...opts, traceparent: span.traceparent, span })
+      const result = await this.run(path, data, { ...opts, traceparent: span.traceparent ?? opts.traceparent, span })
       span.end()
       return result
     } catch (err) {

@@ -70,7 +70,7 @@ export interface InvokeOptions extends CallMeta {
    * goes to one of this engine's own workers only (never back to another engine).
    */
   relayed?: boolean
-  /** The call's span when tracing is on; set by the core, which records the worker it picks. */
+  /** The call's observer handle (tracing or metrics on); set by the core, which records the worker it picks. */
   span?: InvocationSpan
 }
 
@@ -90,8 +90,8 @@ export interface EngineApi {
   triggersOfType(type: string): Iterable<TriggerRecord>
   /** Called (coalesced) after the set of registered functions changed. */
   onFunctionsChanged(listener: () => void): void
-  /** Turns tracing on: every invocation from now on starts a span through `tracing`. */
-  useTracing(tracing: Tracing): void
+  /** Adds an invocation observer (tracing, metrics): every invocation from now on is told to it. */
+  useTracing(observer: Tracing): void
   functionsList(): Array<{ function_path: string; description?: string; metadata?: JsonObject; workers: number }>
 }
 

@@ -39,7 +39,7 @@ from .errors import (
     error_from_wire,
 )
 from .events import DeadLetter, DeadLetterPage, EmitResult, Events, SubscriptionStats
-from .logger import Logger, LogSink, TraceIdFilter
+from .logger import JsonFormatter, Logger, LogSink, TraceIdFilter, use_json_logs
 from .messages import (
     ErrorBody,
     ErrorMessage,
@@ -94,6 +94,7 @@ __all__ = [
     "InvocationStoppedError",
     "InvocationTimeoutError",
     "InvokeFunction",
+    "JsonFormatter",
     "LogSink",
     "Logger",
     "Message",
@@ -128,6 +129,7 @@ __all__ = [
     "UnregisterFunction",
     "UnregisterTrigger",
     "UnregisterTriggerType",
+    "use_json_logs",
     "WorkerRegistered",
     "__version__",
     "current_invocation",

@@ -21,7 +21,7 @@ from typing import Any, TypeVar, overload
 from .calls import Calls, encode_invoke
 from .connection import Connection
 from .errors import BridgeClosedError, InvocationTimeoutError
-from .logger import Logger
+from .logger import Logger, use_json_logs
 from .messages import Message, RegisterFunction, TriggerInfo, UnregisterFunction
 from .options import DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_URL, BridgeOptions
 from .refs import ConditionRef, FunctionRef, TriggerRef, TriggerTypeRef
@@ -54,7 +54,9 @@ class Bridge:
     :class:`~iii.Logger` records logged by this bridge's handlers, or through :attr:`logger`,
     are also sent to the engine's ``logger.log``; the Bridge is the :class:`~iii.LogSink`),
     ``token`` (the engine's worker authentication, sent at the upgrade as
-    ``Authorization: Bearer <token>``; default ``III_TOKEN``; never logged or shown in a repr).
+    ``Authorization: Bearer <token>``; default ``III_TOKEN``; never logged or shown in a repr),
+    ``log_format`` (``"text"`` or ``"json"``; default ``III_LOG_FORMAT``, else text: with json
+    the ``iii`` logger writes one JSON object per line to stdout, see :func:`~iii.use_json_logs`).
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Bridge:
         max_queued_messages: int = DEFAULT_MAX_QUEUED_MESSAGES,
         forward_logs: bool = True,
         token: str | None = None,
+        log_format: str | None = None,
     ) -> None:
         self.options = BridgeOptions.check(
             url,
@@ -82,6 +85,7 @@ class Bridge:
             max_queued_messages=max_queued_messages,
             forward_logs=forward_logs,
             token=token,
+            log_format=log_format,
         )
         """The validated options."""
         self.url = self.options.url
@@ -97,6 +101,8 @@ class Bridge:
         self._logger: Logger | None = None
         self._stopped: asyncio.Event | None = None
         self._closed = False
+        if self.options.log_format == "json":
+            use_json_logs()
 
     @property
     def worker_id(self) -> str | None:

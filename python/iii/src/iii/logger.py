@@ -15,6 +15,12 @@ current call (a :class:`~iii.Bridge` installs itself while it runs a handler, so
 a sink; this module knows no bridge. ``Logger(forward=False)`` or ``Bridge(forward_logs=False)``
 turns forwarding off.
 
+JSON lines: with ``III_LOG_FORMAT=json`` (or ``Bridge(log_format="json")``, or
+:func:`use_json_logs`) the ``iii`` logger writes one JSON object per line to stdout through a
+:class:`JsonFormatter`, with the engine's field names (``protocol/sdk-cases.json``
+``json_logs``, shared with the Node SDK): ``time``, ``level``, ``message``, ``source``,
+``trace_id``, ``span_id``, ``function_path``, ``worker_id``, ``worker_name``, then the data.
+
 Redaction (the rule of ``protocol/sdk-cases.json``, shared with the Node SDK): values under the
 keys of :data:`SECRET_KEYS` (matched whole, case-insensitively) become ``[redacted]``, and in
 strings the values of the query parameters of :data:`SECRET_QUERY_PARAMS`, before anything is
@@ -24,14 +30,17 @@ written or sent.
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from .context import current_invocation
-from .tracing import current_trace_id
+from .tracing import current_trace, current_trace_id
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -229,6 +238,7 @@ class Logger:
     def _emit(self, level: str, message: str, data: Any, exc_info: Any) -> None:
         trace_id = self.trace_id
         function_path = self.function_path
+        target = self._bridge if self._bridge is not None else _log_sink.get()
         text = redact_url(str(message))
         safe = None if data is None else redact(data)
         line = text if safe is None else f"{text} {safe!r}"
@@ -242,6 +252,8 @@ class Logger:
                 "trace_id": trace_id or "-",
                 "function_path": function_path or "-",
                 "data": safe,
+                "iii_message": text,
+                "iii_worker": target,
             },
         )
         entry: dict[str, Any] = {"level": level, "message": text}
@@ -253,10 +265,8 @@ class Logger:
             entry["data"] = safe
         if self._sink is not None:
             self._sink(level, text, entry)
-        if self._forward and _LEVELS[level] >= _forward_threshold():
-            target = self._bridge if self._bridge is not None else _log_sink.get()
-            if target is not None:
-                target.forward_log({**entry, "level": _WIRE_LEVELS[level]})
+        if self._forward and target is not None and _LEVELS[level] >= _forward_threshold():
+            target.forward_log({**entry, "level": _WIRE_LEVELS[level]})
 
 
 def _forward_threshold() -> int:
@@ -274,3 +284,102 @@ class TraceIdFilter(logging.Filter):
         if not hasattr(record, "function_path"):
             record.function_path = "-"
         return True
+
+
+JSON_FIELDS: tuple[str, ...] = (
+    "time",
+    "level",
+    "message",
+    "source",
+    "trace_id",
+    "span_id",
+    "function_path",
+    "worker_id",
+    "worker_name",
+)
+"""The keys every JSON line has, first; a data key of the same name does not replace them."""
+
+
+def _wire_level(levelno: int) -> str:
+    if levelno >= logging.CRITICAL:
+        return "fatal"
+    if levelno >= logging.ERROR:
+        return "error"
+    if levelno >= logging.WARNING:
+        return "warn"
+    return "info" if levelno >= logging.INFO else "debug"
+
+
+def _dash(value: Any) -> Any:
+    return None if value in (None, "-", "") else value
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON object (the fields of :data:`JSON_FIELDS`, then the data).
+
+    Records of :class:`Logger` carry their redacted data, which is spread at the top level
+    when it is a dict (else kept under ``data``); records of other loggers get the running
+    call's trace and the current sink's worker, and their message is redacted too.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        trace = current_trace()
+        inv = current_invocation()
+        worker = getattr(record, "iii_worker", None) or _log_sink.get()
+        message = getattr(record, "iii_message", None)
+        if message is None:
+            message = redact_url(record.getMessage())
+        trace_id = _dash(getattr(record, "trace_id", None)) or (trace.trace_id if trace else None)
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": _wire_level(record.levelno),
+            "message": message,
+            "source": "worker",
+            "trace_id": trace_id,
+            "span_id": trace.span_id if trace and trace.trace_id == trace_id else None,
+            "function_path": _dash(getattr(record, "function_path", None))
+            or (inv.function_path if inv else None),
+            "worker_id": getattr(worker, "worker_id", None),
+            "worker_name": getattr(worker, "name", None),
+        }
+        data = getattr(record, "data", None)
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if str(key) not in line:
+                    line[str(key)] = value
+        elif data is not None:
+            line["data"] = data
+        if record.exc_info:
+            line["exception"] = redact_url(self.formatException(record.exc_info))
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+def log_format_from_env() -> str:
+    """``json`` when ``III_LOG_FORMAT`` is ``json`` (any case), else ``text``."""
+    return "json" if os.environ.get("III_LOG_FORMAT", "").lower() == "json" else "text"
+
+
+def use_json_logs(name: str = "iii") -> logging.Handler:
+    """Make logger ``name`` write JSON lines (:class:`JsonFormatter`) to stdout, and only there.
+
+    Idempotent: a second call returns the handler of the first. The logger's level is set from
+    ``III_LOG_LEVEL`` (default ``info``) when it has none, and it stops propagating, so each
+    line is written once, as JSON.
+    """
+    log = logging.getLogger(name)
+    for handler in log.handlers:
+        if getattr(handler, "_iii_json", False):
+            return handler
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    handler._iii_json = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    if log.level == logging.NOTSET:
+        level = os.environ.get("III_LOG_LEVEL", "info").lower()
+        log.setLevel(
+            _LEVELS.get(level, logging.INFO) if level != "silent" else logging.CRITICAL + 1
+        )
+    log.propagate = False
+    return handler

@@ -28,6 +28,7 @@ class BridgeOptions:
     reconnect_max_delay: float
     max_queued_messages: int
     forward_logs: bool
+    log_format: str = "text"
     token: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -57,4 +58,12 @@ class BridgeOptions:
             raise ValueError(f"max_queued_messages must be positive, got {limit}")
         options["reconnect"] = bool(options["reconnect"])
         options["forward_logs"] = bool(options["forward_logs"])
+        log_format = options.get("log_format")
+        if log_format is None:
+            log_format = (
+                "json" if os.environ.get("III_LOG_FORMAT", "").lower() == "json" else "text"
+            )
+        if log_format not in ("text", "json"):
+            raise ValueError(f"log_format must be 'text' or 'json', got {log_format!r}")
+        options["log_format"] = log_format
         return cls(url=url, **options)

@@ -18,7 +18,7 @@ import { registerEventBuiltins } from './builtins.js'
 import { Dispatcher } from './dispatcher.js'
 import type { EventOptions } from './options.js'
 import { parseEmit, parseTriggerConfig } from './policy.js'
-import type { EventQueue } from './queue.js'
+import type { EventQueue, SubscriptionStats } from './queue.js'
 import { RedisEventQueue } from './queue-redis.js'
 import { SqliteEventQueue } from './queue-sqlite.js'
 
@@ -50,6 +50,11 @@ export class EventModule implements EngineModule {
    * in the cluster's Redis, where this engine holds the subscriptions of its own workers and
    * claims their deliveries (see docs/events.md, "Durable events on Redis").
    */
+  /** Counts per subscription of the durable queue (`events.stats`); null without one. For the metrics. */
+  stats(): Promise<SubscriptionStats[]> | null {
+    return this.queue === null ? null : this.queue.stats(Date.now())
+  }
+
   private openQueue(engine: EngineApi): EventQueue {
     if (this.options.adapter !== 'redis') {
       return new SqliteEventQueue({

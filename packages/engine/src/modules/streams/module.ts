@@ -97,6 +97,11 @@ export class StreamsModule implements EngineModule {
     await this.socket.start()
   }
 
+  /** Clients connected to the stream socket (this engine's), for the metrics. */
+  clientCount(): number {
+    return this.socket === null ? 0 : this.socket.clients.size
+  }
+
   addresses(): Record<string, string> {
     return this.socket ? { streams: this.socket.address() } : {}
   }
