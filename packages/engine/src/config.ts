@@ -55,6 +55,8 @@ const configSchema = z
       .optional(),
     /** How long SIGTERM lets calls and deliveries in flight finish. */
     shutdown_grace_ms: z.number().int().min(0).default(10_000),
+    /** A socket on any port that has not sent its complete request headers after this is closed (R19). */
+    header_timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
     bridge: z
       .object({
         max_payload: positive.default(16 * 1024 * 1024),
@@ -111,6 +113,11 @@ export interface EngineOptions {
   console: { port: number; host: string; token?: string } | null
   /** How long a graceful shutdown lets work in flight finish (`shutdown_grace_ms`, default 10 s). */
   shutdownGraceMs?: number
+  /**
+   * `header_timeout_ms`: every port (bridge, api, streams, console) closes a socket that has
+   * not sent its complete request headers or WebSocket upgrade within it (default 10 s).
+   */
+  headerTimeoutMs?: number
   bridge: {
     maxPayload: number
     heartbeatMs: number
@@ -207,6 +214,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     insecure: c.insecure,
     console: c.console ?? null,
     shutdownGraceMs: c.shutdown_grace_ms,
+    headerTimeoutMs: c.header_timeout_ms,
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,

@@ -7,10 +7,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
-import { hostForUrl, listen } from './listen.js'
+import { hostForUrl, listen, slowClientTimeouts } from './listen.js'
 
-/** How long a client may take to send its request headers (and the whole request). */
-const HEADER_TIMEOUT_MS = 10_000
+/** How long a client may take to send its upgrade request, by default (`header_timeout_ms`). */
+export const HEADER_TIMEOUT_MS = 10_000
 /** How long `stop` waits for peers to finish the closing handshake before terminating them. */
 const CLOSE_GRACE_MS = 1000
 /** The bad-frame budget is per connection and per window of this length. */
@@ -46,6 +46,8 @@ export interface WsEndpointOptions {
   maxBadFrames: number
   /** Frames per second one connection may send (0: no limit); see {@link WsPeer.receive}. */
   maxFramesPerSecond?: number
+  /** A socket that has not sent its complete upgrade request after this long is closed (R19). */
+  headerTimeoutMs?: number
   /** What a plain HTTP request is told, in the 426 answer's `message`. */
   upgradeMessage: string
   /**
@@ -147,11 +149,8 @@ export class WsEndpoint {
   /** Listens; resolves with the endpoint's URL (`ws://host:port`, the real port). */
   async start(): Promise<string> {
     const o = this.options
-    const http = createServer({
-      headersTimeout: HEADER_TIMEOUT_MS,
-      requestTimeout: HEADER_TIMEOUT_MS,
-      connectionsCheckingInterval: 1000,
-    })
+    const timeouts = slowClientTimeouts(o.headerTimeoutMs ?? HEADER_TIMEOUT_MS)
+    const http = createServer({ ...timeouts, requestTimeout: timeouts.headersTimeout })
     const body = JSON.stringify({ error: 'upgrade_required', message: o.upgradeMessage })
     http.on('request', (_req, res) => {
       res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket', connection: 'close' })

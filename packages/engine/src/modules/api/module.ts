@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { ErrorCode } from '../../errors.js'
-import { hostForUrl, listen } from '../../net/listen.js'
+import { hostForUrl, listen, slowClientTimeouts } from '../../net/listen.js'
 import { RawJson } from '../../protocol.js'
 import type { EngineApi, EngineModule } from '../module.js'
 import { checkJsonBody, isJsonContentType } from './body.js'
@@ -18,12 +18,6 @@ import type { ApiOptions } from './options.js'
 import { InvalidResponse, sendError, sendResult } from './response.js'
 import { MAX_URL_LENGTH, type RouteEntry, type RouteMatch, RouteTable } from './routes.js'
 
-/** A socket must deliver complete request headers within this time (R19). */
-const HEADERS_TIMEOUT_MS = 8_000
-/** ... and the complete request, body included, within this one. */
-const REQUEST_TIMEOUT_MS = 30_000
-/** How often node checks the two timeouts above. */
-const TIMEOUT_CHECK_MS = 1_000
 /** How long `stop()` waits for requests in flight before it closes their sockets. */
 const STOP_GRACE_MS = 5_000
 
@@ -66,13 +60,15 @@ export class ApiModule implements EngineModule {
   async start(engine: EngineApi): Promise<void> {
     this.engine = engine
     const host = this.options.host ?? engine.options.host
+    const timeouts = slowClientTimeouts(engine.options.headerTimeoutMs ?? 10_000)
     const server = createServer({
       IncomingMessage: ApiIncomingMessage,
       noDelay: true,
       keepAlive: true,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      // Complete headers within `header_timeout_ms` (R19), the whole request within
+      // `request_timeout_ms` (else 408); node wants the second no shorter than the first.
+      ...timeouts,
+      requestTimeout: Math.max(this.options.request_timeout_ms, timeouts.headersTimeout),
       requireHostHeader: false,
     })
     server.on('request', (req: ApiIncomingMessage, res: ServerResponse) => this.onRequest(req, res))

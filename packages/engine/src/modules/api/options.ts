@@ -20,6 +20,8 @@ export const apiOptions = z
     port: z.number().int().min(0).max(65535).default(3111),
     body_limit: positive.default(1024 * 1024),
     timeout_ms: positive.default(30_000),
+    /** The whole request, body included, must arrive within this; else 408 `request_timeout`. */
+    request_timeout_ms: positive.default(30_000),
     max_json_depth: positive.default(128),
     /** Requests handled at once; past it a 503 `too_many_requests` with `retry-after`. */
     max_concurrent_requests: positive.default(1024),
