@@ -11,7 +11,7 @@ import { test } from 'node:test'
 import { type EngineProcess, eventually, startEngine } from '@iii-dev/testkit'
 import { RawClient } from './raw.ts'
 
-const SLACK_MS = 600
+const SLACK_MS = 250
 
 /** Waits up to 3 s for `ok`, then fails with `why`. */
 async function held(ok: () => boolean, why: () => string): Promise<void> {

@@ -398,10 +398,25 @@ function hasMalformedEscape(url: string): boolean {
   }
 }
 
-/** Malformed requests at the HTTP parser level get a JSON answer where one can still be written. */
+/** Sockets whose parser error was handled: node reports the same error again for later bytes. */
+const failedSockets = new WeakSet<Socket>()
+
+/**
+ * Malformed requests at the HTTP parser level get a JSON answer where one can still be written.
+ * When a request on the socket is still being answered (garbage or extra body bytes after a
+ * valid request, or a body that stalled past `request_timeout_ms`), that answer is written
+ * first and the socket closes after it; nothing after the bad bytes is read.
+ */
 function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+  if (failedSockets.has(socket)) return
+  failedSockets.add(socket)
+  if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
+    return
+  }
+  const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (res !== undefined && res !== null) {
+    answerThenClose(err, res, socket)
     return
   }
   let status = 400
@@ -434,4 +449,22 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     () => socket.destroy(),
   )
+}
+
+/** A parser error while `res` is pending: its answer (or a 408 for a stalled body), then close. */
+function answerThenClose(err: NodeJS.ErrnoException, res: ServerResponse, socket: Socket): void {
+  if (res.writableFinished) {
+    socket.destroy()
+    return
+  }
+  res.once('finish', () => socket.end())
+  res.once('close', () => socket.destroy())
+  if (res.headersSent) return
+  res.shouldKeepAlive = false
+  if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') return
+  // The body did not arrive in time: the handler has not run and now never will.
+  const req = res.req as ApiIncomingMessage
+  req.apiDone = true
+  req.apiChunks = null
+  sendError(res, 408, 'request_timeout', 'the request did not arrive in time')
 }
