@@ -134,7 +134,11 @@ async function main(): Promise<void> {
     // Loaded only with the console on, so the engine's cold start is unchanged without it.
     const { startConsole } = await import('./modules/console/server.js')
     try {
-      addresses.console = (await startConsole(options.console, (path, data) => engine.invoke(path, data))).url
+      addresses.console = (
+        await startConsole({ ...options.console, headerTimeoutMs: options.headerTimeoutMs }, (path, data) =>
+          engine.invoke(path, data),
+        )
+      ).url
     } catch (err) {
       await engine.stop()
       fail(`console: ${(err as Error).message}`)

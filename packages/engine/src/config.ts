@@ -66,6 +66,8 @@ const configSchema = z.strictObject({
   metrics: z.optional(adminListener(3114)),
   /** How long SIGTERM lets calls and deliveries in flight finish. */
   shutdown_grace_ms: z._default(int(z.gte(0)), 10_000),
+  /** A socket on any port that has not sent its complete request headers after this is closed (R19). */
+  header_timeout_ms: z._default(int(z.gte(100), z.lte(600_000)), 10_000),
   bridge: z._default(
     z.strictObject({
       max_payload: z._default(positive(), bridgeDefaults.max_payload),
@@ -113,6 +115,11 @@ export interface EngineOptions {
   metrics?: { port: number; host: string; token?: string } | null
   /** How long a graceful shutdown lets work in flight finish (`shutdown_grace_ms`, default 10 s). */
   shutdownGraceMs?: number
+  /**
+   * `header_timeout_ms`: every port (bridge, api, streams, console) closes a socket that has
+   * not sent its complete request headers or WebSocket upgrade within it (default 10 s).
+   */
+  headerTimeoutMs?: number
   bridge: {
     maxPayload: number
     heartbeatMs: number
@@ -210,6 +217,7 @@ export function resolveConfig(input: unknown, env: NodeJS.ProcessEnv = process.e
     console: c.console ?? null,
     metrics: c.metrics ?? null,
     shutdownGraceMs: c.shutdown_grace_ms,
+    headerTimeoutMs: c.header_timeout_ms,
     bridge: {
       maxPayload: c.bridge.max_payload,
       heartbeatMs: c.bridge.heartbeat_ms,

@@ -42,10 +42,12 @@ export function createLogger(
     const now = new Date()
     const hasFields = fields !== undefined && Object.keys(fields).length > 0
     if (format === 'json') {
-      write(`${JSON.stringify({ time: now.toISOString(), level: lvl, message, source: 'engine', ...fields })}\n`)
+      write(
+        `${escapeControls(JSON.stringify({ time: now.toISOString(), level: lvl, message, source: 'engine', ...fields }))}\n`,
+      )
     } else {
-      const extra = hasFields ? ` ${JSON.stringify(fields)}` : ''
-      write(`${now.toISOString()} ${lvl.toUpperCase().padEnd(5)} ${message}${extra}\n`)
+      const extra = hasFields ? ` ${escapeControls(JSON.stringify(fields))}` : ''
+      write(`${now.toISOString()} ${lvl.toUpperCase().padEnd(5)} ${escapeControls(message)}${extra}\n`)
     }
     if (listeners.length === 0) return
     const record: LogRecord = { time_ms: now.getTime(), level: lvl, message, worker_id: 'engine' }
@@ -63,4 +65,27 @@ export function createLogger(
       for (const l of listeners) l(record)
     },
   }
+}
+
+/** C0 and C1 control characters, DEL, and the two Unicode line separators. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/**
+ * A log line's text with its control characters written as escapes (`\n`, `\r`, `\t`,
+ * else `\u001b` and the like), so a user string in it (a trigger id, a function path, a
+ * route) can neither start a forged line nor send terminal escape sequences. The escapes are
+ * JSON escapes too, so a JSON line stays valid JSON with the same value (JSON.stringify
+ * leaves DEL, C1 controls and U+2028/U+2029 as they are).
+ */
+export function escapeControls(message: string): string {
+  CONTROLS.lastIndex = 0
+  if (!CONTROLS.test(message)) return message
+  return message.replace(CONTROLS, (c) => {
+    const named = NAMED[c]
+    if (named !== undefined) return named
+    const code = c.charCodeAt(0)
+    return `\\u${code.toString(16).padStart(4, '0')}`
+  })
 }

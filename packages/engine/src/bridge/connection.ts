@@ -42,6 +42,12 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
   readonly address?: string
   /** Calls this worker made that have not been answered yet. */
   private inFlight = 0
+  /** Calls handed to the socket, and how many of them the socket wrote out whole (in order). */
+  private sentCalls = 0
+  private written = 0
+  private readonly onWritten = (err?: Error | null) => {
+    if (err == null) this.written++
+  }
   /** The conditions it registered (`path\0condition`), for the registration limit. */
   private readonly conditions = new Set<string>()
 
@@ -98,10 +104,30 @@ export class WorkerConnection implements WorkerLink, PeerHandler {
     this.detach()
   }
 
+  late(): void {
+    this.worker.late = true
+    this.engine.log.warn(`worker ${this.worker.id} did not answer a heartbeat ping in time; routing around it`)
+  }
+
+  answered(): void {
+    this.worker.late = false
+    this.engine.log.info(`worker ${this.worker.id} answers again; routing to it`)
+  }
+
   // ---- WorkerLink -------------------------------------------------------------------------
 
-  invoke(invocationId: string, functionPath: string, data: unknown, meta: CallMeta): void {
-    this.send(encodeInvoke(invocationId, functionPath, data, meta.trigger, meta.traceparent, meta.baggage))
+  invoke(invocationId: string, functionPath: string, data: unknown, meta: CallMeta): number {
+    if (this.closed) return 0
+    batchWrites(this.socket)
+    this.socket.send(
+      encodeInvoke(invocationId, functionPath, data, meta.trigger, meta.traceparent, meta.baggage),
+      this.onWritten,
+    )
+    return ++this.sentCalls
+  }
+
+  writtenCalls(): number {
+    return this.written
   }
 
   registerTrigger(trigger: ForwardedTrigger): void {

@@ -31,6 +31,7 @@ export class BridgeModule implements EngineModule {
       heartbeatMs: bridge.heartbeatMs,
       maxBadFrames: bridge.maxBadFrames,
       maxFramesPerSecond: bridge.limits.maxFramesPerSecond ?? 100_000,
+      headerTimeoutMs: engine.options.headerTimeoutMs,
       upgradeMessage: 'the iii bridge speaks WebSocket only',
       admit: auth && ((req) => auth.admit(req)),
       connected: (peer, context, req) => {

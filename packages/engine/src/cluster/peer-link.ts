@@ -64,8 +64,8 @@ export class PeerLink implements WorkerLink {
     })
   }
 
-  invoke(invocationId: string, functionPath: string, data: unknown, meta: CallMeta): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return
+  invoke(invocationId: string, functionPath: string, data: unknown, meta: CallMeta): number {
+    if (this.ws.readyState !== WebSocket.OPEN) return 0
     const m: { trigger?: TriggerMeta; traceparent?: string; baggage?: string } = {}
     if (meta.trigger !== undefined) m.trigger = { ...meta.trigger, id: this.unmirror(meta.trigger.id) }
     if (meta.traceparent !== undefined) m.traceparent = meta.traceparent
@@ -73,6 +73,7 @@ export class PeerLink implements WorkerLink {
     const timeout = (meta as InvokeOptions).timeoutMs
     const head = { t: 'c', i: invocationId, p: functionPath, ...(timeout !== undefined && { o: timeout }), m }
     this.ws.send(`${JSON.stringify(head).slice(0, -1)},"d":${json(data)}}`)
+    return 0
   }
 
   /** A mirrored trigger's id on this engine is `<peer id>:<id>`; the other engine knows `<id>`. */

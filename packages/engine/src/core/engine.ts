@@ -41,6 +41,10 @@ interface ConditionEntry {
 interface PendingCall {
   worker: WorkerRecord
   path: string
+  data: unknown
+  opts: InvokeOptions
+  /** The call's number on its link (0: the link does not count, never retried). */
+  seq: number
   resolve: (value: unknown) => void
   reject: (err: IIIError) => void
   timer: NodeJS.Timeout
@@ -349,9 +353,20 @@ export class Engine implements EngineApi {
     if (entry.internal !== undefined) return this.callInternal(entry.internal, data, opts)
     const i = entry.next < entry.workers.length ? entry.next : 0
     entry.next = i + 1
-    const worker = entry.workers[i]
+    let worker = entry.workers[i]
+    if (worker.late) worker = this.answering(entry, worker)
     if (opts.relayed && worker.link.remote) return this.callRelayed(entry, path, data, opts)
     return this.callWorker(worker, path, data, opts)
+  }
+
+  /** The next of `entry`'s workers that answers its heartbeat; `late` itself when none does. */
+  private answering(entry: FunctionEntry, late: WorkerRecord): WorkerRecord {
+    for (let n = 1; n < entry.workers.length; n++) {
+      const i = entry.next < entry.workers.length ? entry.next : 0
+      entry.next = i + 1
+      if (!entry.workers[i].late) return entry.workers[i]
+    }
+    return late
   }
 
   /** A relayed call goes to one of this engine's own workers, the next in turn. */
@@ -390,9 +405,10 @@ export class Engine implements EngineApi {
           reject(new IIIError(ErrorCode.InvocationTimeout, `function ${path} did not answer within ${timeoutMs} ms`))
         }
       }, timeoutMs)
-      this.pending.set(id, { worker, path, resolve, reject, timer })
+      const call: PendingCall = { worker, path, data, opts, seq: 0, resolve, reject, timer }
+      this.pending.set(id, call)
       worker.running.add(id)
-      worker.link.invoke(id, path, data, opts)
+      call.seq = worker.link.invoke(id, path, data, opts)
     })
   }
 
@@ -472,18 +488,31 @@ export class Engine implements EngineApi {
     worker.services.set(id, service)
   }
 
-  /** Removes everything a worker registered and fails the calls running on it. */
+  /**
+   * Removes everything a worker registered and fails the calls running on it, except the
+   * calls whose frame never left the engine (see `WorkerLink.writtenCalls`): no handler can
+   * have seen those, so each is made again, to another worker of its function (its timeout
+   * starts again there).
+   */
   removeWorker(worker: WorkerRecord): void {
     if (!this.workers.delete(worker.id)) return
+    for (const path of [...worker.functions]) this.removeWorkerFunction(worker, path)
+    const written = worker.link.writtenCalls?.() ?? Number.POSITIVE_INFINITY
+    let retried = 0
     for (const id of worker.running) {
       const call = this.pending.get(id)
       if (call === undefined) continue
       this.pending.delete(id)
       clearTimeout(call.timer)
+      if (call.seq > written && this.functions.has(call.path)) {
+        retried++
+        this.call(call.path, call.data, call.opts).then(call.resolve, call.reject)
+        continue
+      }
       call.reject(new IIIError(ErrorCode.InvocationStopped, `the worker running ${call.path} disconnected`))
     }
+    if (retried > 0) this.log.warn(`${retried} calls that never reached worker ${worker.id} were sent to other workers`)
     worker.running.clear()
-    for (const path of [...worker.functions]) this.removeWorkerFunction(worker, path)
     for (const id of [...worker.triggers]) void this.triggers.unregister(id)
     for (const type of [...worker.triggerTypes]) this.triggers.removeWorkerType(worker, type)
     for (const [path, list] of this.conditions) {

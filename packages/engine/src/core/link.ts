@@ -48,9 +48,16 @@ export interface WorkerLink {
   readonly remote?: PeerView
   /**
    * Asks the worker to run `functionPath`. `invocationId` is the engine's id for the call; the
-   * worker's `invocationresult` carries it back to `Engine.settle`.
+   * worker's `invocationresult` carries it back to `Engine.settle`. Returns the call's number
+   * on this link (1, 2, ...) when the link counts written calls ({@link writtenCalls}), else 0.
    */
-  invoke(invocationId: string, functionPath: string, data: unknown, meta: CallMeta): void
+  invoke(invocationId: string, functionPath: string, data: unknown, meta: CallMeta): number
+  /**
+   * How many of the calls numbered by {@link invoke} were handed to the operating system
+   * whole, in order. A call with a higher number never left the engine, so no handler can have
+   * seen it: when the link goes away the core retries it on another worker.
+   */
+  writtenCalls?(): number
   /** Hands the worker a trigger of a type it owns; it answers with `triggerregistrationresult`. */
   registerTrigger(trigger: ForwardedTrigger): void
   /** Tells the owner of a trigger type that one of its triggers went away. */

@@ -25,6 +25,11 @@ export class WorkerRecord {
   /** Engine invocation ids running on this worker. */
   readonly running = new Set<string>()
   readonly services = new Map<string, Record<string, unknown>>()
+  /**
+   * Set while the worker has not answered a heartbeat ping in time (a stopped or stalled
+   * process): new calls go to the function's other workers while any of them is answering.
+   */
+  late = false
 
   constructor(
     readonly id: string,

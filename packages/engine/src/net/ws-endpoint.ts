@@ -7,10 +7,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
-import { hostForUrl, listen } from './listen.js'
+import { hostForUrl, listen, slowClientTimeouts } from './listen.js'
 
-/** How long a client may take to send its request headers (and the whole request). */
-const HEADER_TIMEOUT_MS = 10_000
+/** How long a client may take to send its upgrade request, by default (`header_timeout_ms`). */
+export const HEADER_TIMEOUT_MS = 10_000
 /** How long `stop` waits for peers to finish the closing handshake before terminating them. */
 const CLOSE_GRACE_MS = 1000
 /** The bad-frame budget is per connection and per window of this length. */
@@ -28,6 +28,18 @@ export interface PeerHandler {
   error?(err: Error): void
   /** The heartbeat found the peer silent; it has been terminated (`close` follows). */
   missed?(): void
+  /** The peer has not answered a ping within {@link lateAfterMs} (it may still answer). */
+  late?(): void
+  /** A peer that was {@link late} sent a pong or a frame. */
+  answered?(): void
+}
+
+/**
+ * How long after a heartbeat ping a silent peer counts as late: a quarter of the heartbeat,
+ * between 20 ms and 2 s. A healthy peer answers in milliseconds.
+ */
+export function lateAfterMs(heartbeatMs: number): number {
+  return Math.min(2000, Math.max(20, Math.floor(heartbeatMs / 4)))
 }
 
 export interface WsEndpointOptions {
@@ -46,6 +58,8 @@ export interface WsEndpointOptions {
   maxBadFrames: number
   /** Frames per second one connection may send (0: no limit); see {@link WsPeer.receive}. */
   maxFramesPerSecond?: number
+  /** A socket that has not sent its complete upgrade request after this long is closed (R19). */
+  headerTimeoutMs?: number
   /** What a plain HTTP request is told, in the 426 answer's `message`. */
   upgradeMessage: string
   /**
@@ -62,6 +76,8 @@ export interface WsEndpointOptions {
 export class WsPeer {
   /** Answered (a pong or any frame) since the last ping. */
   alive = true
+  /** Told its handler it is {@link PeerHandler.late}; cleared by its next pong or frame. */
+  late = false
   private bad = 0
   private badSince = Date.now()
   private frames = 0
@@ -137,6 +153,7 @@ export class WsEndpoint {
   private http: Server | null = null
   private wss: WebSocketServer | null = null
   private heartbeat: NodeJS.Timeout | undefined
+  private lateCheck: NodeJS.Timeout | undefined
   private readonly peers = new Map<WsPeer, PeerHandler>()
   private address = ''
   /** Set by {@link drain}: no new connections; the open ones go on until {@link stop}. */
@@ -147,11 +164,8 @@ export class WsEndpoint {
   /** Listens; resolves with the endpoint's URL (`ws://host:port`, the real port). */
   async start(): Promise<string> {
     const o = this.options
-    const http = createServer({
-      headersTimeout: HEADER_TIMEOUT_MS,
-      requestTimeout: HEADER_TIMEOUT_MS,
-      connectionsCheckingInterval: 1000,
-    })
+    const timeouts = slowClientTimeouts(o.headerTimeoutMs ?? HEADER_TIMEOUT_MS)
+    const http = createServer({ ...timeouts, requestTimeout: timeouts.headersTimeout })
     const body = JSON.stringify({ error: 'upgrade_required', message: o.upgradeMessage })
     http.on('request', (_req, res) => {
       res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket', connection: 'close' })
@@ -214,11 +228,16 @@ export class WsEndpoint {
     const handler = this.options.connected(peer, context, req)
     const deliver = (data: RawData, isBinary: boolean) => handler.message(data, isBinary)
     this.peers.set(peer, handler)
-    ws.on('pong', () => {
+    const answered = () => {
       peer.alive = true
-    })
+      if (peer.late) {
+        peer.late = false
+        handler.answered?.()
+      }
+    }
+    ws.on('pong', answered)
     ws.on('message', (data, isBinary) => {
-      peer.alive = true
+      answered()
       peer.receive(data, isBinary, deliver)
     })
     ws.on('close', () => {
@@ -239,6 +258,18 @@ export class WsEndpoint {
       peer.alive = false
       peer.ws.ping()
     }
+    clearTimeout(this.lateCheck)
+    this.lateCheck = setTimeout(() => this.markLate(), lateAfterMs(this.options.heartbeatMs))
+    this.lateCheck.unref()
+  }
+
+  /** Peers that have not answered this beat's ping yet are late (routed around). */
+  private markLate(): void {
+    for (const [peer, handler] of this.peers) {
+      if (peer.alive || peer.late) continue
+      peer.late = true
+      handler.late?.()
+    }
   }
 
   /**
@@ -247,6 +278,7 @@ export class WsEndpoint {
    */
   async stop(reason: string): Promise<void> {
     clearInterval(this.heartbeat)
+    clearTimeout(this.lateCheck)
     const wss = this.wss
     const http = this.http
     this.wss = null

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { ErrorCode } from '../../errors.js'
-import { hostForUrl, listen } from '../../net/listen.js'
+import { hostForUrl, listen, slowClientTimeouts } from '../../net/listen.js'
 import { RawJson } from '../../protocol.js'
 import type { EngineApi, EngineModule } from '../module.js'
 import { checkJsonBody, isJsonContentType } from './body.js'
@@ -18,12 +18,6 @@ import type { ApiOptions } from './options.js'
 import { InvalidResponse, sendError, sendResult } from './response.js'
 import { MAX_URL_LENGTH, type RouteEntry, type RouteMatch, RouteTable } from './routes.js'
 
-/** A socket must deliver complete request headers within this time (R19). */
-const HEADERS_TIMEOUT_MS = 8_000
-/** ... and the complete request, body included, within this one. */
-const REQUEST_TIMEOUT_MS = 30_000
-/** How often node checks the two timeouts above. */
-const TIMEOUT_CHECK_MS = 1_000
 /** How long `stop()` waits for requests in flight before it closes their sockets. */
 const STOP_GRACE_MS = 5_000
 
@@ -66,13 +60,15 @@ export class ApiModule implements EngineModule {
   async start(engine: EngineApi): Promise<void> {
     this.engine = engine
     const host = this.options.host ?? engine.options.host
+    const timeouts = slowClientTimeouts(engine.options.headerTimeoutMs ?? 10_000)
     const server = createServer({
       IncomingMessage: ApiIncomingMessage,
       noDelay: true,
       keepAlive: true,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      // Complete headers within `header_timeout_ms` (R19), the whole request within
+      // `request_timeout_ms` (else 408); node wants the second no shorter than the first.
+      ...timeouts,
+      requestTimeout: Math.max(this.options.request_timeout_ms, timeouts.headersTimeout),
       requireHostHeader: false,
     })
     server.on('request', (req: ApiIncomingMessage, res: ServerResponse) => this.onRequest(req, res))
@@ -402,10 +398,25 @@ function hasMalformedEscape(url: string): boolean {
   }
 }
 
-/** Malformed requests at the HTTP parser level get a JSON answer where one can still be written. */
+/** Sockets whose parser error was handled: node reports the same error again for later bytes. */
+const failedSockets = new WeakSet<Socket>()
+
+/**
+ * Malformed requests at the HTTP parser level get a JSON answer where one can still be written.
+ * When a request on the socket is still being answered (garbage or extra body bytes after a
+ * valid request, or a body that stalled past `request_timeout_ms`), that answer is written
+ * first and the socket closes after it; nothing after the bad bytes is read.
+ */
 function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+  if (failedSockets.has(socket)) return
+  failedSockets.add(socket)
+  if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
+    return
+  }
+  const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (res !== undefined && res !== null) {
+    answerThenClose(err, res, socket)
     return
   }
   let status = 400
@@ -438,4 +449,22 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     () => socket.destroy(),
   )
+}
+
+/** A parser error while `res` is pending: its answer (or a 408 for a stalled body), then close. */
+function answerThenClose(err: NodeJS.ErrnoException, res: ServerResponse, socket: Socket): void {
+  if (res.writableFinished) {
+    socket.destroy()
+    return
+  }
+  res.once('finish', () => socket.end())
+  res.once('close', () => socket.destroy())
+  if (res.headersSent) return
+  res.shouldKeepAlive = false
+  if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') return
+  // The body did not arrive in time: the handler has not run and now never will.
+  const req = res.req as ApiIncomingMessage
+  req.apiDone = true
+  req.apiChunks = null
+  sendError(res, 408, 'request_timeout', 'the request did not arrive in time')
 }

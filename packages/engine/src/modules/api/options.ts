@@ -19,6 +19,8 @@ export const apiOptions = z.strictObject({
   port: z._default(port(), 3111),
   body_limit: z._default(positive(), 1024 * 1024),
   timeout_ms: z._default(positive(), 30_000),
+  /** The whole request, body included, must arrive within this; else 408 `request_timeout`. */
+  request_timeout_ms: z._default(positive(), 30_000),
   max_json_depth: z._default(positive(), 128),
   /** Requests handled at once; past it a 503 `too_many_requests` with `retry-after`. */
   max_concurrent_requests: z._default(positive(), 1024),

@@ -9,6 +9,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { slowClientTimeouts } from '../../net/listen.js'
 import { consolePage } from './page.js'
 
 /** Where and how the console listens. */
@@ -19,6 +20,8 @@ export interface ConsoleOptions {
   host?: string
   /** Required off loopback: sent as `Authorization: Bearer <token>` or `?token=`. */
   token?: string
+  /** `header_timeout_ms`: a socket whose request headers are not complete after this is closed. */
+  headerTimeoutMs?: number
 }
 
 /** Calls one function in the engine. */
@@ -100,25 +103,29 @@ export async function startConsole(options: ConsoleOptions, invoke: Invoke): Pro
   if (!LOOPBACK.has(host) && (token === undefined || token === '')) {
     throw new Error(`the console refuses to listen on ${host} without a token (set console.token or bind to loopback)`)
   }
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://console')
-    if (token !== undefined && token !== '') {
-      const auth = req.headers.authorization
-      const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token')
-      if (!sameToken(given, token)) return fail(res, 401, 'unauthorized', 'a valid console token is required')
-    }
-    if (url.pathname === '/api/invoke') {
-      if (req.method !== 'POST') return fail(res, 405, 'method_not_allowed', 'use POST /api/invoke')
-      handleInvoke(req, res, invoke).catch(() => fail(res, 500, 'internal_error', 'the console failed'))
-      return
-    }
-    if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-      res.end(consolePage)
-      return
-    }
-    fail(res, 404, 'not_found', `no console route ${req.method} ${url.pathname}`)
-  })
+  const timeouts = slowClientTimeouts(options.headerTimeoutMs ?? 10_000)
+  const server: Server = createServer(
+    { ...timeouts, requestTimeout: Math.max(30_000, timeouts.headersTimeout) },
+    (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://console')
+      if (token !== undefined && token !== '') {
+        const auth = req.headers.authorization
+        const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token')
+        if (!sameToken(given, token)) return fail(res, 401, 'unauthorized', 'a valid console token is required')
+      }
+      if (url.pathname === '/api/invoke') {
+        if (req.method !== 'POST') return fail(res, 405, 'method_not_allowed', 'use POST /api/invoke')
+        handleInvoke(req, res, invoke).catch(() => fail(res, 500, 'internal_error', 'the console failed'))
+        return
+      }
+      if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+        res.end(consolePage)
+        return
+      }
+      fail(res, 404, 'not_found', `no console route ${req.method} ${url.pathname}`)
+    },
+  )
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, host, () => resolve())

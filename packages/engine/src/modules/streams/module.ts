@@ -85,6 +85,7 @@ export class StreamsModule implements EngineModule {
         port: this.options.port,
         maxQueue: this.options.max_queue,
         slowClientMs: this.options.slow_client_ms,
+        headerTimeoutMs: engine.options.headerTimeoutMs,
         log: engine.log,
       },
       {

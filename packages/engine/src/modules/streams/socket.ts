@@ -78,6 +78,8 @@ export interface StreamSocketOptions {
   port: number
   maxQueue: number
   slowClientMs: number
+  /** `header_timeout_ms`: an upgrade not complete after this long is closed (R19). */
+  headerTimeoutMs?: number
   log: { warn(m: string, f?: Record<string, unknown>): void; debug(m: string, f?: Record<string, unknown>): void }
 }
 
@@ -154,6 +156,7 @@ export class StreamSocketServer {
       maxBadFrames: MAX_BAD_FRAMES + 1,
       // A browser joins and leaves a few subscriptions; a flood is slowed down.
       maxFramesPerSecond: 1000,
+      headerTimeoutMs: this.options.headerTimeoutMs,
       upgradeMessage: 'the iii stream socket speaks WebSocket only',
       admit: (req) => this.hooks.authenticate(connectInfo(req)),
       connected: (peer, context) => this.connected(peer, context),
