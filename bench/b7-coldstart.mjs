@@ -2,10 +2,22 @@
 // hello's `listen`, the engine's "iii engine ready", and a worker that connects to a running
 // engine, registers a function and serves a first call through it. Each is repeated several
 // times per round, in alternating order; a round's value is the median of its repetitions.
+// Then idle memory: the RSS of a fresh engine, a raw `ws` server and an idle `node`, each read
+// one second after it is ready.
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { engineCli, median, nodeCommand, root, startEngine, stopProcess, summarize } from './lib.mjs'
+import {
+  engineCli,
+  median,
+  nodeCommand,
+  root,
+  rssKb,
+  startEngine,
+  startProcess,
+  stopProcess,
+  summarize,
+} from './lib.mjs'
 
 /** Spawns node with `args` and resolves with the ms until `readyText` (or the exit) showed. */
 function timeTo(args, { readyText, cpu, env = {} }) {
@@ -70,6 +82,7 @@ export async function b7({ rounds, smoke, pin }) {
       }),
   }
   const samples = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]))
+  const memory = []
   try {
     for (let round = 0; round < rounds; round++) {
       const times = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]))
@@ -80,6 +93,7 @@ export async function b7({ rounds, smoke, pin }) {
       }
       for (const k of Object.keys(kinds)) samples[k].push(median(times[k]))
     }
+    memory.push(...(await idleMemory(cpu, join(dataDir, 'idle'))))
   } finally {
     await engine.stop()
     rmSync(dataDir, { recursive: true, force: true })
@@ -87,11 +101,15 @@ export async function b7({ rounds, smoke, pin }) {
   const rows = Object.entries(samples).map(([what, v]) => ({ what, repetitions: reps, ms: summarize(v) }))
   const ms = (what) => rows.find((r) => r.what === what).ms.median
   const ratio = ms('engine ready') / ms('fastify listen')
+  const vsNode = ms('engine ready') / ms('node -e 0')
+  const mb = (what) => memory.find((m) => m.what === what).rss_mb
   const targets = [
     { name: 'engine ready vs Fastify listen', ratio, target: '<= 1.5', met: ratio <= 1.5 },
+    { name: 'engine ready vs node -e 0', ratio: vsNode, target: '<= 2.0', met: vsNode <= 2.0 },
+    { name: 'engine idle RSS (MB, absolute)', ratio: mb('engine'), target: '<= 50', met: mb('engine') <= 50 },
     {
-      name: 'engine ready vs node -e 0',
-      ratio: ms('engine ready') / ms('node -e 0'),
+      name: 'engine idle RSS vs raw ws server',
+      ratio: mb('engine') / mb('raw ws server'),
       target: '(reference)',
       met: null,
     },
@@ -102,5 +120,26 @@ export async function b7({ rounds, smoke, pin }) {
       met: null,
     },
   ]
-  return { id: 'B7', title: 'cold start', rows, targets }
+  return {
+    id: 'B7',
+    title: 'cold start',
+    rows,
+    targets,
+    tables: [{ rows }, { title: 'Idle memory, one second after ready', rows: memory }],
+  }
+}
+
+/** The RSS of a fresh engine, a raw `ws` server and an idle `node`, one second after each is ready. */
+async function idleMemory(cpu, dataDir) {
+  const procs = {
+    engine: await startEngine({ cpu, dataDir }),
+    'raw ws server': await startProcess(join(root, 'bench/servers/ws-echo.mjs'), [], { cpu }),
+    'node (idle)': await startProcess('-e', ["console.log('ready'); setInterval(() => {}, 1e6)"], { cpu }),
+  }
+  try {
+    await new Promise((r) => setTimeout(r, 1000))
+    return Object.entries(procs).map(([what, p]) => ({ what, rss_mb: rssKb(p.pid) / 1024 }))
+  } finally {
+    for (const p of Object.values(procs)) await p.stop()
+  }
 }
