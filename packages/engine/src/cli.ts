@@ -135,8 +135,9 @@ async function main(): Promise<void> {
     const { startConsole } = await import('./modules/console/server.js')
     try {
       addresses.console = (
-        await startConsole({ ...options.console, headerTimeoutMs: options.headerTimeoutMs }, (path, data) =>
-          engine.invoke(path, data),
+        await startConsole(
+          { ...options.console, headerTimeoutMs: options.headerTimeoutMs, apiUrl: addresses.api },
+          (path, data) => engine.invoke(path, data),
         )
       ).url
     } catch (err) {

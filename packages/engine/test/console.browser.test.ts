@@ -1,8 +1,9 @@
 // The console (`iii --console-port 0`) in real headless Chromium: the page lists the connected
 // workers and functions, runs a function from its invoke form through POST /api/invoke, and
 // shows built-ins this engine lacks as "not available"; the Traces page follows a request across
-// a Node and a Python worker.
-// The JSON endpoint answers bad input with coded JSON errors.
+// a Node and a Python worker. Against the todos example: the HTTP runner, the request's trace,
+// the flow graph derived from the triggers, and the state and stream browsers seeing changes
+// live. The JSON endpoints answer bad input with coded JSON errors.
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,10 +11,12 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { repoRoot, startEngine, startWorker } from '@iii-dev/testkit'
 import { chromium } from 'playwright-core'
+import { startMotia } from '../../motia/test/helpers.ts'
 import { RawBridge } from './fixtures/streams-helpers.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const shots = mkdtempSync(join(tmpdir(), 'iii-console-shots-'))
+// III_CONSOLE_SHOTS keeps the screenshots somewhere to look at (docs/img has copies of them).
+const shots = process.env.III_CONSOLE_SHOTS ?? mkdtempSync(join(tmpdir(), 'iii-console-shots-'))
 const fixtures = join(repoRoot, 'packages/engine/test/fixtures')
 
 async function consoleUrl(output: () => string): Promise<string> {
@@ -176,4 +179,153 @@ test('the Traces page follows a request across a Node and a Python worker as a w
   assert.equal(await page.locator('#trace-filter').inputValue(), traceId)
   await page.waitForFunction(() => document.querySelector('#log-lines')?.textContent?.includes('order priced'))
   assert.doesNotMatch((await page.locator('#log-lines').textContent()) ?? '', /hunter2/)
+})
+
+test('against the todos app: the HTTP runner, its trace, the flow graph, and state and stream items changing live', async (t) => {
+  assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: run "apt-get install -y chromium"`)
+  const engine = await startEngine(t, { args: ['--console-port', '0'] })
+  const url = await consoleUrl(() => engine.output())
+  const motia = startMotia(t, ['start', join(repoRoot, 'examples/todos')], {
+    III_BRIDGE_URL: engine.bridgeUrl,
+    TODOS_STREAMS_URL: engine.streamsUrl,
+  })
+  await motia.waitFor('[motia] ready')
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  t.after(() => browser.close())
+  const page = await browser.newPage({ viewport: { width: 1300, height: 720 } })
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.goto(url)
+
+  // The HTTP runner: pick the route, the body is pre-filled from the step's schema, Send.
+  await page.click('nav button[data-page="http"]')
+  await page.locator('#routes tr[data-route="POST /todos"] a.use').click()
+  assert.equal(await page.locator('#http-method').inputValue(), 'POST')
+  assert.equal(await page.locator('#http-path').inputValue(), '/todos')
+  assert.deepEqual(JSON.parse(await page.locator('#http-body').inputValue()), { title: '' })
+  await page.locator('#http-body').fill('{"title": "write the docs"}')
+  await page.click('#http-send')
+  await page.locator('#http-status').waitFor()
+  assert.equal(await page.locator('#http-status').textContent(), '201')
+  const created = JSON.parse((await page.locator('#http-response-body').textContent()) ?? '')
+  assert.equal(created.title, 'write the docs')
+  assert.match((await page.locator('#http-response-headers').textContent()) ?? '', /x-response-time: /)
+  await page.screenshot({ path: join(shots, 'http.png') })
+
+  // Its trace: the api step, then the event chain it started, in the same waterfall.
+  const traceId = await page.locator('#http-trace').getAttribute('data-trace')
+  assert.match(traceId ?? '', /^[0-9a-f]{32}$/)
+  await page.click('#http-trace')
+  const span = (name: string) => page.locator('#waterfall tr', { hasText: name })
+  await page.locator('#waterfall').waitFor()
+  for (let i = 0; i < 50 && (await span('steps.TodoIndexed').count()) === 0; i++) {
+    await new Promise((r) => setTimeout(r, 200))
+    await page.click('nav button[data-page="traces"]')
+    await page.locator(`#traces tr[data-trace="${traceId}"] a.open`).click()
+    await page.locator('#waterfall').waitFor()
+  }
+  assert.equal(await page.locator('#trace-id').textContent(), traceId)
+  assert.equal(await span('steps.CreateTodo').locator('.kind').textContent(), 'server')
+  assert.equal(await span('steps.IndexTodo').locator('.kind').textContent(), 'consumer')
+  assert.equal(await span('steps.TodoIndexed').locator('.runtime').textContent(), 'node')
+
+  // The flow graph comes from the triggers and the steps' emits: route -> step -> topic -> step.
+  await page.click('nav button[data-page="flow"]')
+  await page.locator('#flow').waitFor()
+  const edge = (from: string, to: string) => page.locator(`#flow path.edge[data-from="${from}"][data-to="${to}"]`)
+  assert.equal(await edge('api:POST /todos', 'fn:steps.CreateTodo:trigger:0').count(), 1)
+  assert.equal(await edge('fn:steps.CreateTodo:trigger:0', 'topic:todo.created').count(), 1)
+  assert.equal(await edge('topic:todo.created', 'fn:steps.IndexTodo:trigger:0').count(), 1)
+  assert.equal(await edge('fn:steps.IndexTodo:trigger:0', 'topic:todo.indexed').count(), 1)
+  assert.equal(await edge('cron:* * * * *', 'fn:steps.SweepTodos:trigger:0').count(), 1)
+  const completed = page.locator('#flow g.node[data-node="fn:steps.TodoCompleted:trigger:0"]')
+  assert.equal(await completed.locator('text').textContent(), 'TodoCompleted (if)')
+  assert.equal(await page.locator('#flow g.node[data-node$=":condition"]').count(), 0, 'conditions are not steps')
+  await page.screenshot({ path: join(shots, 'flow.png') })
+
+  // The stream browser: the new todo is in todos/inbox, and a change made elsewhere shows live.
+  await page.click('nav button[data-page="streams"]')
+  await page.locator('#stream-names [data-stream="todos"] a').click()
+  await page.locator('#stream-groups [data-group="inbox"] a').click()
+  const item = page.locator(`#stream-items tr[data-item="${created.id}"]`)
+  await item.waitFor()
+  assert.match((await item.textContent()) ?? '', /write the docs/)
+  const patched = await fetch(`${engine.apiUrl}/todos/${created.id}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'write better docs' }),
+  })
+  assert.equal(patched.status, 200)
+  await page.waitForFunction(
+    (id) => {
+      const row = document.querySelector(`#stream-items tr[data-item="${id}"]`)
+      return row?.classList.contains('changed') && row.textContent?.includes('write better docs')
+    },
+    created.id,
+    { timeout: 5000 },
+  )
+  await page.screenshot({ path: join(shots, 'streams.png') })
+
+  // The state browser: the app's counters, and an edit that runs only on its button.
+  await page.click('nav button[data-page="state"]')
+  await page.locator('#state-groups [data-group="todos-stats"] a').click()
+  await page.locator('#state-items tr[data-item]').first().waitFor()
+  assert.match((await page.locator('#state-items').textContent()) ?? '', /created/)
+  await page.locator('details summary', { hasText: 'edit an item' }).click()
+  await page.locator('#state-item').fill('note')
+  await page.locator('#state-value').fill('{"id": "note", "text": "from the console"}')
+  await page.click('#state-set')
+  await page.locator('#state-items tr[data-item="note"]').waitFor()
+  const stored = await post(
+    url,
+    JSON.stringify({ function_path: 'state.get', data: { group_id: 'todos-stats', item_id: 'note' } }),
+  )
+  assert.deepEqual(stored.body.result, { id: 'note', text: 'from the console' })
+  await page.screenshot({ path: join(shots, 'state.png') })
+  assert.deepEqual(errors, [], 'no script errors on the page')
+})
+
+test('POST /api/http answers bad requests with coded JSON errors and forwards good ones with a traceparent', async (t) => {
+  const engine = await startEngine(t, { args: ['--console-port', '0'] })
+  const url = await consoleUrl(() => engine.output())
+  const bridge = await RawBridge.connect(engine.bridgeUrl, t)
+  const seen: any[] = []
+  bridge.registerFunction('demo.hello', (req: any) => {
+    seen.push(req)
+    return { status_code: 200, body: { hi: req.body?.name ?? null } }
+  })
+  bridge.registerTrigger('t-hello', 'api', 'demo.hello', { api_path: '/hello', http_method: 'POST' })
+  await bridge.ready('demo.hello')
+  const run = async (body: string) => {
+    const res = await fetch(`${url}/api/http`, { method: 'POST', body })
+    return { status: res.status, body: (await res.json()) as any }
+  }
+  assert.deepEqual(await run('[1'), {
+    status: 400,
+    body: { error: { code: 'invalid_json', message: 'the request body is not JSON' } },
+  })
+  const bad = await run(JSON.stringify({ method: 'BREW', path: '/hello' }))
+  assert.equal(bad.status, 400)
+  assert.equal(bad.body.error.code, 'invalid_request')
+  assert.match(bad.body.error.message, /method must be one of GET, POST/)
+  assert.match((await run(JSON.stringify({ method: 'GET', path: 'hello' }))).body.error.message, /starting with \//)
+  assert.match((await run(JSON.stringify({ method: 'GET', path: '/', body: 'x' }))).body.error.message, /no body/)
+  assert.match(
+    (await run(JSON.stringify({ method: 'POST', path: '/', headers: { a: 1 } }))).body.error.message,
+    /header a must be a string/,
+  )
+  assert.equal((await fetch(`${url}/api/http`)).status, 405)
+
+  let ok: { status: number; body: any } | undefined
+  for (let i = 0; i < 50 && ok?.body.status !== 200; i++) {
+    ok = await run(JSON.stringify({ method: 'post', path: '/hello', body: { name: 'ada' }, headers: { host: 'evil' } }))
+    if (ok.body.status !== 200) await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.equal(ok?.status, 200)
+  assert.equal(ok?.body.status, 200)
+  assert.deepEqual(JSON.parse(ok?.body.body), { hi: 'ada' })
+  assert.match(ok?.body.trace_id, /^[0-9a-f]{32}$/)
+  assert.equal(seen.at(-1).headers.traceparent.split('-')[1], ok?.body.trace_id, 'the handler saw the traceparent')
+  assert.notEqual(seen.at(-1).headers.host, 'evil', 'hop-by-hop headers are not passed on')
 })

@@ -23,6 +23,10 @@ test('state built-ins: set, get, getGroup, listGroups, update, delete, clear', a
   assert.deepEqual(await b.call('state.get', { group_id: 'users', item_id: 'u1' }), { name: 'Ann', age: 3 })
   assert.deepEqual(await b.call('state.getGroup', { group_id: 'users' }), ['zero', { name: 'Ann', age: 3 }])
   assert.deepEqual(await b.call('state.listGroups', {}), ['teams', 'users'])
+  assert.deepEqual(await b.call('state.getGroupEntries', { group_id: 'users' }), [
+    { item_id: 'u0', value: 'zero' },
+    { item_id: 'u1', value: { name: 'Ann', age: 3 } },
+  ])
 
   assert.deepEqual(
     await b.call('state.update', {

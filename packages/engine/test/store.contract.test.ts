@@ -89,6 +89,18 @@ for (const impl of implementations) {
       assert.deepEqual(await a.listGroups('nope'), [])
     })
 
+    test('listScopes lists the scopes holding items, in code point order, and drops emptied ones', async (t) => {
+      const a = open(t)
+      assert.deepEqual(await a.listScopes?.(), [])
+      for (const s of ['todos', 'b*[x]', '\u{1F600}', 'a:b']) await a.set(s, 'g', 'i', 1)
+      await a.set('todos', 'h', 'i', 2)
+      assert.deepEqual(await a.listScopes?.(), ['a:b', 'b*[x]', 'todos', '\u{1F600}'])
+      await a.delete('a:b', 'g', 'i')
+      await a.clear('b*[x]', 'g')
+      await a.delete('todos', 'g', 'i')
+      assert.deepEqual(await a.listScopes?.(), ['todos', '\u{1F600}'])
+    })
+
     test('getGroup orders by item id (code points) and listGroups by group id', async (t) => {
       const a = open(t)
       for (const id of ['b', 'a', 'c', '\u{1F600}', '\uE000', 'B']) await a.set('s', 'g', id, { id })

@@ -31,6 +31,7 @@ test('streams built-ins: items are objects, given back as they were stored; code
     { title: 'milk', id: 'ignored' },
   ])
   assert.deepEqual(await b.call('streams.listGroups', { stream_name: 'todos' }), ['done', 'inbox'])
+  assert.deepEqual(await b.call('streams.listStreams', {}), ['notes', 'todos'])
   assert.deepEqual(
     await b.call('streams.update', {
       ...key('todos', 'inbox', 't1'),

@@ -1,12 +1,14 @@
 /**
- * The console's server: a loopback HTTP listener that serves the console page and one JSON
- * endpoint, `POST /api/invoke {function_path, data}`, which calls a function (usually a
- * built-in such as `engine.functions.list`) inside the engine. It runs in the engine process
+ * The console's server: a loopback HTTP listener that serves the console page and two JSON
+ * endpoints: `POST /api/invoke {function_path, data}`, which calls a function (usually a
+ * built-in such as `engine.functions.list`) inside the engine, and `POST /api/http {method,
+ * path, headers?, body?}`, the HTTP request runner, which sends one request to the engine's api
+ * port with a fresh `traceparent` and answers the response with its trace id. It runs in the engine process
  * (not as a bridge worker) so it needs no worker credentials when bridge auth is on; instead it
  * is bound to loopback, and off loopback it refuses to start without a token. Loaded lazily by
  * the CLI only with `--console`, so the engine's cold start is unchanged without it.
  */
-import { timingSafeEqual } from 'node:crypto'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { slowClientTimeouts } from '../../net/listen.js'
@@ -22,12 +24,27 @@ export interface ConsoleOptions {
   token?: string
   /** `header_timeout_ms`: a socket whose request headers are not complete after this is closed. */
   headerTimeoutMs?: number
+  /** The engine's api address (`http://host:port`), the target of `POST /api/http`; absent without the api module. */
+  apiUrl?: string
 }
 
 /** Calls one function in the engine. */
 export type Invoke = (path: string, data: unknown) => Promise<unknown>
 
 const MAX_BODY = 1024 * 1024
+/** Headers the runner does not pass on: the connection to the api port is its own. */
+const HOP_HEADERS = new Set([
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'expect',
+])
+const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'])
+/** How long the runner waits for the api port's answer. */
+const HTTP_TIMEOUT_MS = 30_000
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
 /** A running console listener. */
@@ -70,18 +87,9 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 async function handleInvoke(req: IncomingMessage, res: ServerResponse, invoke: Invoke): Promise<void> {
-  let text: string
-  try {
-    text = await readBody(req)
-  } catch {
-    return fail(res, 413, 'payload_too_large', `the request body is over ${MAX_BODY} bytes`)
-  }
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    return fail(res, 400, 'invalid_json', 'the request body is not JSON')
-  }
+  const parsed = await readJson(req, res)
+  if (parsed === undefined) return
+  const body = parsed.value
   const path = (body as { function_path?: unknown } | null)?.function_path
   if (typeof path !== 'string' || path === '') {
     return fail(res, 400, 'invalid_request', 'function_path must be a non-empty string')
@@ -93,6 +101,102 @@ async function handleInvoke(req: IncomingMessage, res: ServerResponse, invoke: I
     const e = err as { code?: string; message?: string }
     const code = e.code ?? 'internal_error'
     send(res, code === 'function_not_found' ? 404 : 502, { error: { code, message: e.message ?? String(err) } })
+  }
+}
+
+/** The api address as a client reaches it: a wildcard bind is reached on loopback. */
+function reachable(apiUrl: string): string {
+  const url = new URL(apiUrl)
+  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1'
+  else if (url.hostname === '[::]') url.hostname = '[::1]'
+  return url.origin
+}
+
+type RunnerRequest = { method: string; path: string; headers: Record<string, string>; body?: string }
+
+/** Checks a runner request `{method, path, headers?, body?}`; answers a message naming the problem. */
+function runnerRequest(body: unknown): RunnerRequest | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the request body must be an object'
+  const o = body as Record<string, unknown>
+  const method = typeof o.method === 'string' ? o.method.toUpperCase() : ''
+  if (!HTTP_METHODS.has(method)) return `method must be one of ${[...HTTP_METHODS].join(', ')}`
+  if (typeof o.path !== 'string' || !o.path.startsWith('/')) return 'path must be a string starting with /'
+  const headers: Record<string, string> = {}
+  if (o.headers !== undefined) {
+    if (typeof o.headers !== 'object' || o.headers === null || Array.isArray(o.headers)) {
+      return 'headers must be an object of strings'
+    }
+    for (const [k, v] of Object.entries(o.headers)) {
+      if (typeof v !== 'string') return `header ${k} must be a string`
+      if (!HOP_HEADERS.has(k.toLowerCase())) headers[k.toLowerCase()] = v
+    }
+  }
+  let text: string | undefined
+  if (o.body !== undefined && o.body !== null) {
+    if (method === 'GET' || method === 'HEAD') return `a ${method} request has no body`
+    text = typeof o.body === 'string' ? o.body : JSON.stringify(o.body)
+    if (typeof o.body !== 'string' && headers['content-type'] === undefined)
+      headers['content-type'] = 'application/json'
+  }
+  return { method, path: o.path, headers, body: text }
+}
+
+/**
+ * The HTTP request runner: one request to the api port. A fresh W3C `traceparent` (unless the
+ * caller sent one) makes the request's spans findable: its trace id is in the answer.
+ */
+async function handleHttp(req: IncomingMessage, res: ServerResponse, apiUrl: string | undefined): Promise<void> {
+  const parsed = await readJson(req, res)
+  if (parsed === undefined) return
+  const r = runnerRequest(parsed.value)
+  if (typeof r === 'string') return fail(res, 400, 'invalid_request', r)
+  if (apiUrl === undefined) return fail(res, 503, 'api_unavailable', 'this engine runs no api module (modules.api)')
+  let traceId = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(r.headers.traceparent ?? '')?.[1]
+  if (traceId === undefined) {
+    traceId = randomBytes(16).toString('hex')
+    r.headers.traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`
+  }
+  const started = performance.now()
+  let answer: Response
+  try {
+    answer = await fetch(reachable(apiUrl) + r.path, {
+      method: r.method,
+      headers: r.headers,
+      body: r.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    })
+  } catch (err) {
+    const e = err as Error
+    if (e.name === 'TimeoutError') {
+      return fail(res, 504, 'timeout', `the api port did not answer within ${HTTP_TIMEOUT_MS} ms`)
+    }
+    return fail(res, 502, 'api_unreachable', `the api port could not be reached: ${e.message}`)
+  }
+  const text = await answer.text()
+  send(res, 200, {
+    status: answer.status,
+    headers: Object.fromEntries(answer.headers),
+    body: text,
+    duration_ms: Math.round((performance.now() - started) * 100) / 100,
+    trace_id: traceId,
+  })
+}
+
+/** Reads a JSON body; on a bad one answers the error itself and resolves undefined. */
+async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> {
+  let text: string
+  try {
+    text = await readBody(req)
+  } catch {
+    fail(res, 413, 'payload_too_large', `the request body is over ${MAX_BODY} bytes`)
+    return undefined
+  }
+  try {
+    return { value: JSON.parse(text) }
+  } catch {
+    fail(res, 400, 'invalid_json', 'the request body is not JSON')
+    return undefined
   }
 }
 
@@ -116,6 +220,11 @@ export async function startConsole(options: ConsoleOptions, invoke: Invoke): Pro
       if (url.pathname === '/api/invoke') {
         if (req.method !== 'POST') return fail(res, 405, 'method_not_allowed', 'use POST /api/invoke')
         handleInvoke(req, res, invoke).catch(() => fail(res, 500, 'internal_error', 'the console failed'))
+        return
+      }
+      if (url.pathname === '/api/http') {
+        if (req.method !== 'POST') return fail(res, 405, 'method_not_allowed', 'use POST /api/http')
+        handleHttp(req, res, options.apiUrl).catch(() => fail(res, 500, 'internal_error', 'the console failed'))
         return
       }
       if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {

@@ -166,6 +166,26 @@ export class StateModule implements EngineModule {
     }
 
     engine.registerFunction(
+      'state.getGroupEntries',
+      async (input) => {
+        const group = idField(
+          inputObject(input, 'state.getGroupEntries', '{group_id}'),
+          'group_id',
+          'state.getGroupEntries',
+        )
+        if (store.getGroupEntries !== undefined) return store.getGroupEntries(SCOPE, group)
+        throw new IIIError(
+          ErrorCode.InvalidArgument,
+          `state.getGroupEntries: the ${store.name} store cannot list item ids`,
+        )
+      },
+      {
+        description:
+          'Reads every item of a group with its id: {group_id} -> [{item_id, value}, ...] ordered by item id',
+      },
+    )
+
+    engine.registerFunction(
       'state.listGroups',
       (input) => {
         if (input !== undefined && input !== null) inputObject(input, 'state.listGroups', '{}')

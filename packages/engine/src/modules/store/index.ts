@@ -12,7 +12,7 @@ import { SqliteAdapter } from './sqlite.js'
 import type { KvAdapter } from './types.js'
 
 export * from './input.js'
-export { MemoryAdapter } from './memory.js'
+export { compare as byCodePoint, MemoryAdapter } from './memory.js'
 export { applyOps, type Path, parseOps, parsePath, type UpdateOp } from './ops.js'
 export { ADAPTERS, type StoreOptions, storeOptions } from './options.js'
 export { RedisAdapter, type RedisAdapterOptions } from './redis.js'

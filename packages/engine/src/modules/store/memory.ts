@@ -96,6 +96,10 @@ export class MemoryAdapter implements KvAdapter {
     return [...g.keys()].sort(compare).map((k) => ({ item_id: k, value: JSON.parse(g.get(k) as string) }))
   }
 
+  async listScopes(): Promise<string[]> {
+    return [...this.scopes.keys()].sort(compare)
+  }
+
   async listGroups(scope: string): Promise<string[]> {
     return [...(this.scopes.get(scope)?.keys() ?? [])].sort(compare)
   }

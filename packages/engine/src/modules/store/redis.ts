@@ -151,6 +151,27 @@ export class RedisAdapter implements KvAdapter {
       .map((k) => ({ item_id: k, value: JSON.parse(all[k]) }))
   }
 
+  async listScopes(): Promise<string[]> {
+    // Each scope with groups has a `<base>{<length>:<scope>}:groups` index; a SCAN finds them
+    // (a console read, not a hot path).
+    const pattern = `${this.base.replace(/[*?[\]\\]/g, '\\$&')}{*}:groups`
+    const keys = new Set<string>()
+    let cursor = '0'
+    do {
+      const [next, found] = await this.run('listScopes', (r) => r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000))
+      for (const k of found) keys.add(k)
+      cursor = next
+    } while (cursor !== '0')
+    const scopes: string[] = []
+    for (const key of keys) {
+      const rest = key.slice(this.base.length + 1)
+      const colon = rest.indexOf(':')
+      const scope = rest.slice(colon + 1, colon + 1 + Number(rest.slice(0, colon)))
+      if (this.scopeKeys(scope)[0] === key && (await this.listGroups(scope)).length > 0) scopes.push(scope)
+    }
+    return scopes.sort(byCodePoint)
+  }
+
   async listGroups(scope: string): Promise<string[]> {
     const groups = await this.run('listGroups', (r) => r.zrange(this.scopeKeys(scope)[0], 0, -1))
     if (groups.length === 0) return []

@@ -201,6 +201,11 @@ export class SqliteAdapter implements KvAdapter {
     }))
   }
 
+  async listScopes(): Promise<string[]> {
+    this.open()
+    return (this.q.scopes.all() as Array<{ scope: string }>).map((r) => r.scope)
+  }
+
   async listGroups(scope: string): Promise<string[]> {
     this.open()
     return (this.q.groups.all(scope) as Array<{ grp: string }>).map((r) => r.grp)
@@ -261,5 +266,6 @@ function prepare(db: Database.Database) {
     entries: db.prepare('SELECT item, value FROM kv WHERE scope = ? AND grp = ? ORDER BY item'),
     clear: db.prepare('DELETE FROM kv WHERE scope = ? AND grp = ?'),
     groups: db.prepare('SELECT DISTINCT grp FROM kv WHERE scope = ? ORDER BY grp'),
+    scopes: db.prepare('SELECT DISTINCT scope FROM kv ORDER BY scope'),
   }
 }

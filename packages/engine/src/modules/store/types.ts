@@ -80,6 +80,11 @@ export interface KvAdapter {
   getGroupEntries?(scope: string, group: string): Promise<Entry[]>
   /** The ids of the groups in a scope that hold at least one item, in order. */
   listGroups(scope: string): Promise<string[]>
+  /**
+   * The scopes that hold at least one item, in order (for the streams store: the stream names;
+   * the console's stream browser lists them). Optional: a store without it lists nothing.
+   */
+  listScopes?(): Promise<string[]>
   /** Removes a whole group at once; resolves with what was removed, ordered by item id. */
   clear(scope: string, group: string): Promise<Entry[]>
   /**

@@ -22,6 +22,7 @@ import type { SharedRedis } from '../../redis/shared.js'
 import { fireTriggers } from '../fire.js'
 import type { CallContext, EngineApi, EngineModule, TriggerRecord } from '../module.js'
 import {
+  byCodePoint,
   createAdapter,
   idField,
   inputObject,
@@ -214,6 +215,20 @@ export class StreamsModule implements EngineModule {
         },
       )
     }
+
+    engine.registerFunction(
+      'streams.listStreams',
+      async (input) => {
+        if (input !== undefined && input !== null) inputObject(input, 'streams.listStreams', '{}')
+        const names = new Set(await (store.listScopes?.() ?? []))
+        for (const t of this.triggers.values()) names.add(t.config.stream_name as string)
+        return [...names].sort(byCodePoint)
+      },
+      {
+        description:
+          'Lists the streams that hold items, and those stream triggers name: {} -> [stream_name, ...] (code point order)',
+      },
+    )
 
     engine.registerFunction(
       'streams.listGroups',
