@@ -198,6 +198,15 @@ test('against the todos app: the HTTP runner, its trace, the flow graph, and sta
   page.on('pageerror', (e) => errors.push(e.message))
   await page.goto(url)
 
+  // The app's worker and its steps.
+  await page.locator('#workers tr[data-worker]', { hasText: 'node' }).first().waitFor()
+  await page.click('nav button[data-page="functions"]')
+  await page.locator('tr[data-function="steps.CreateTodo:trigger:0"]').waitFor()
+  assert.match(
+    (await page.locator('tr[data-function="steps.CreateTodo:trigger:0"] .triggers').textContent()) ?? '',
+    /api .*"\/todos"/,
+  )
+
   // The HTTP runner: pick the route, the body is pre-filled from the step's schema, Send.
   await page.click('nav button[data-page="http"]')
   await page.locator('#routes tr[data-route="POST /todos"] a.use').click()
