@@ -29,6 +29,7 @@ import {
   storeError,
   whenReady,
 } from '../../redis/client.js'
+import { compare } from './memory.js'
 import { applyOps, parsePath, type UpdateOp } from './ops.js'
 import { CAS, CLEAR, DELETE, INDEX, SET, UPDATE } from './redis-lua.js'
 import type { AdapterOptions, Entry, JsonValue, KvAdapter, WriteResult } from './types.js'
@@ -50,9 +51,7 @@ type Reply = Array<string | number | null>
 const isIndex = (key: string) => /^(0|[1-9][0-9]{0,8})$/.test(key)
 
 /** Orders strings by code point, as SQLite and the sorted set do (UTF-16 order differs). */
-export function byCodePoint(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
-}
+export const byCodePoint = compare
 
 export class RedisAdapter implements KvAdapter {
   readonly name = 'redis'
