@@ -3,7 +3,7 @@
 // the same engine with tracing on (`iii+tracing`, spans into the ring, no export) and with
 // metrics on (`iii+metrics`, `--metrics-port 0`), against plain `iii` in the same run.
 import { join } from 'node:path'
-import { root, runJson, startEngine, startProcess, summarize } from './lib.mjs'
+import { root, rssKb, runJson, startEngine, startProcess, summarize } from './lib.mjs'
 import { makePayload } from './load/payload.mjs'
 
 export async function b2({ rounds, durationMs, smoke, pin }) {
@@ -57,6 +57,8 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
         { inFlight: 1, bytes: 1024 * 1024 },
       ]
   const samples = {}
+  // Memory after the whole run (issue 14: <= 100 MB), beside the two-hop relay's after the same load.
+  let memory = null
   try {
     for (let round = 0; round < rounds; round++) {
       const order = Object.keys(systems)
@@ -78,6 +80,7 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
         }
       }
     }
+    memory = { engine_mb: rssKb(engine.pid) / 1024, relay_mb: rssKb(relay.pid) / 1024, echo_mb: rssKb(echo.pid) / 1024 }
   } finally {
     for (const o of observed) {
       await o.worker.stop()
@@ -121,6 +124,13 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
       },
     )
   }
+  targets.push({
+    name: 'engine RSS after the run, MB (absolute; relay and echo beside it)',
+    ratio: memory.engine_mb,
+    target: '<= 100',
+    met: memory.engine_mb <= 100,
+    detail: memory,
+  })
   if (get('iii', 1, 1024 * 1024)) {
     const text = JSON.stringify(makePayload(1024 * 1024))
     const t0 = process.hrtime.bigint()
