@@ -123,12 +123,16 @@ export class Bridge {
    */
   async shutdown(graceMs: number = this.options.shutdownGraceMs): Promise<void> {
     unwatchSignals(this)
+    const until = Date.now() + graceMs
     if (this.connection.isOpen) {
       for (const function_path of this.registry.functions.keys()) {
         this.connection.send({ type: 'unregisterfunction', function_path })
       }
+      // Calls the engine routed here before it read the unregistrations are on their way:
+      // once the pong is back they have all arrived, and the wait below covers them.
+      await this.connection.flush(graceMs)
     }
-    if (!(await this.invocations.idle(graceMs))) {
+    if (!(await this.invocations.idle(Math.max(0, until - Date.now())))) {
       this.log.warn(`${this.invocations.active} handler(s) still running after ${graceMs} ms; disconnecting`)
     }
     await this.close()

@@ -40,6 +40,7 @@ export class Connection {
   private waiters: Array<{ resolve(): void; reject(err: Error): void }> = []
   private deadline: NodeJS.Timeout | undefined
   private closedByUser = false
+  private pongs: Array<(answered: boolean) => void> = []
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -58,7 +59,10 @@ export class Connection {
       },
       {
         onOpen: () => this.onOpen(),
-        onClose: () => this.handlers.closed(),
+        onClose: () => {
+          for (const done of this.pongs.splice(0)) done(false)
+          this.handlers.closed()
+        },
         onMessage: (t) => this.onMessage(t),
         onRefused: (status) => this.refused(status),
       },
@@ -122,6 +126,26 @@ export class Connection {
   }
 
   /**
+   * A `ping`/`pong` round trip: resolves true once the engine has read every frame sent
+   * before it (and sent everything it routed here before that), false when the socket is
+   * closed, closes meanwhile, or `timeoutMs` passes.
+   */
+  flush(timeoutMs: number): Promise<boolean> {
+    if (!this.send({ type: 'ping' })) return Promise.resolve(false)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pongs = this.pongs.filter((p) => p !== done)
+        resolve(false)
+      }, timeoutMs)
+      const done = (answered: boolean) => {
+        clearTimeout(timer)
+        resolve(answered)
+      }
+      this.pongs.push(done)
+    })
+  }
+
+  /**
    * Encodes `frame` and sends it now, or queues it until the socket opens. Returns the queue
    * entry (to {@link unqueue} it), or undefined when it was sent at once. Throws
    * `invalid_argument` when the frame is not JSON, `queue_full` when `limit` frames wait already.
@@ -177,6 +201,7 @@ export class Connection {
       return
     }
     if (frame.type === 'ping') this.socket.send(encodeFrame({ type: 'pong' }))
+    else if (frame.type === 'pong') this.pongs.shift()?.(true)
     else this.handlers.received(frame)
   }
 

@@ -55,3 +55,39 @@ test('SIGTERM: a handler running past shutdownGraceMs is cut off; the caller get
   assert.ok(Date.now() - at < 5000, 'the grace bounds the wait')
   assert.match(worker.output(), /1 handler\(s\) still running after 300 ms/)
 })
+
+test('SIGTERM under steady load: the calls already on their way to the worker are answered, none fails', async (t) => {
+  const engine = await startEngine(t)
+  const env = { III_BRIDGE_URL: engine.bridgeUrl, SLOW_MS: '0', QUIET: '1' }
+  const leaving = startWorker(t, slowWorker, env)
+  const staying = startWorker(t, slowWorker, env)
+  await Promise.all([leaving.waitFor('connected'), staying.waitFor('connected')])
+  const caller = await connectBridge(t, engine.bridgeUrl)
+  await eventually(async () => {
+    const { functions } = await caller.invokeFunction('engine.functions.list', {})
+    return functions.filter((f: { function_path: string }) => f.function_path === 'slow.run').length === 1
+  })
+  let stop = false
+  let answered = 0
+  const failures: string[] = []
+  const lane = async (n: number) => {
+    for (let i = 0; !stop; i++) {
+      try {
+        assert.deepEqual(await caller.invokeFunction('slow.run', `${n}.${i}`), { echo: `${n}.${i}` })
+        answered++
+      } catch (err) {
+        failures.push(String((err as { code?: string }).code ?? err))
+      }
+    }
+  }
+  const lanes = Array.from({ length: 32 }, (_, n) => lane(n))
+  await eventually(() => answered > 2000)
+  const gone = exited(leaving.proc)
+  leaving.proc.kill('SIGTERM')
+  assert.equal((await gone).signal, 'SIGTERM')
+  const before = answered
+  await eventually(() => answered > before + 2000)
+  stop = true
+  await Promise.all(lanes)
+  assert.deepEqual(failures, [], 'no call failed while a worker left')
+})

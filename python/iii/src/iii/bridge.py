@@ -156,10 +156,15 @@ class Bridge:
         new calls here; the handlers running (and calls already on their way) finish and
         answer, for up to ``grace`` seconds (default 10); then the bridge disconnects.
         """
+        loop = asyncio.get_running_loop()
+        until = loop.time() + grace
         if self.connected:
             for path in list(self.registrations.registry.functions):
                 self._connection.send(UnregisterFunction(function_path=path))
-        left = await self._connection.idle(grace)
+            # Calls the engine routed here before it read the unregistrations are on their
+            # way: once the pong is back they have all arrived, and the wait below covers them.
+            await self._connection.flush(grace)
+        left = await self._connection.idle(max(0.0, until - loop.time()))
         if left:
             log.warning("%d handler(s) still running after %s s; disconnecting", left, grace)
         await self.disconnect()
