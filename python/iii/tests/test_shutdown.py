@@ -64,3 +64,43 @@ async def test_sigterm_past_the_grace_cuts_the_handler_off() -> None:
                 assert await asyncio.to_thread(worker.process.wait, 10) == 0
                 assert time.monotonic() - at < 5
                 assert "1 handler(s) still running after 0.3 s" in worker.text()
+
+
+async def test_sigterm_under_steady_load_fails_no_call() -> None:
+    """Calls the engine routed to the leaving worker before it read the unregistration are
+    answered by it: with another worker serving the same function, no call fails."""
+    with EngineProcess.start(ENGINE_CLI) as engine:
+        env = {"III_BRIDGE_URL": engine.bridge_url, "SLOW_S": "0", "QUIET": "1"}
+        with (
+            run_process([sys.executable, WORKER], ready="connected", env=env) as leaving,
+            run_process([sys.executable, WORKER], ready="connected", env=env),
+        ):
+            async with Bridge(engine.bridge_url) as client:
+                answered = 0
+                failures: list[str] = []
+                stop = False
+
+                async def lane(n: int) -> None:
+                    nonlocal answered
+                    i = 0
+                    while not stop:
+                        try:
+                            assert await client.invoke_function("slow.run", f"{n}.{i}") == {
+                                "echo": f"{n}.{i}"
+                            }
+                            answered += 1
+                        except Exception as exc:
+                            failures.append(repr(exc))
+                        i += 1
+
+                lanes = [asyncio.ensure_future(lane(n)) for n in range(32)]
+                while answered < 1000:
+                    await asyncio.sleep(0.01)
+                leaving.process.send_signal(signal.SIGTERM)
+                assert await asyncio.to_thread(leaving.process.wait, 10) == 0
+                before = answered
+                while answered < before + 1000:
+                    await asyncio.sleep(0.01)
+                stop = True
+                await asyncio.gather(*lanes)
+                assert failures == []
