@@ -10,9 +10,9 @@ import { join } from 'node:path'
 import {
   engineCli,
   median,
+  memoryKb,
   nodeCommand,
   root,
-  rssKb,
   startEngine,
   startProcess,
   stopProcess,
@@ -129,7 +129,10 @@ export async function b7({ rounds, smoke, pin }) {
   }
 }
 
-/** The RSS of a fresh engine, a raw `ws` server and an idle `node`, one second after each is ready. */
+/**
+ * The RSS of a fresh engine, a raw `ws` server and an idle `node`, one second after each is
+ * ready, split into anonymous and file-backed pages (and of those, the node executable's).
+ */
 async function idleMemory(cpu, dataDir) {
   const procs = {
     engine: await startEngine({ cpu, dataDir }),
@@ -138,7 +141,16 @@ async function idleMemory(cpu, dataDir) {
   }
   try {
     await new Promise((r) => setTimeout(r, 1000))
-    return Object.entries(procs).map(([what, p]) => ({ what, rss_mb: rssKb(p.pid) / 1024 }))
+    return Object.entries(procs).map(([what, p]) => {
+      const m = memoryKb(p.pid)
+      return {
+        what,
+        rss_mb: m.rss / 1024,
+        anon_mb: m.anon / 1024,
+        file_mb: m.file / 1024,
+        node_binary_mb: m.binary / 1024,
+      }
+    })
   } finally {
     for (const p of Object.values(procs)) await p.stop()
   }

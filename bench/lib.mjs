@@ -104,6 +104,23 @@ export function rssKb(pid) {
   return Number(m[1])
 }
 
+/**
+ * Where a process's resident memory is (Linux), in KiB: `rss`, `anon` (heap, stacks, buffers),
+ * `file` (mapped files), and of those `binary`: the pages of the node executable itself
+ * (shared with every other node process on the machine).
+ */
+export function memoryKb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN)
+  let binary = 0
+  let inBinary = false
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inBinary = line.endsWith(process.execPath)
+    else if (inBinary && line.startsWith('Rss:')) binary += Number(line.split(/\s+/)[1])
+  }
+  return { rss: field('VmRSS'), anon: field('RssAnon'), file: field('RssFile'), binary }
+}
+
 /** CPU time (user + system) a process has used so far, in ms (Linux). */
 export function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')

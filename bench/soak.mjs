@@ -22,12 +22,12 @@
 // Options: --minutes N (default 10)  --warmup M (minutes; default min(5, N/4))  --name NAME
 //          --out DIR  --sample S (seconds; default 5, 2 under 10 minutes)
 import { spawn } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createBridge } from '@iii-dev/sdk'
 import { WebSocket } from 'ws'
-import { fmt, machineFacts, root, startEngine, startProcess, stopAll } from './lib.mjs'
+import { fmt, machineFacts, memoryKb, root, startEngine, startProcess, stopAll } from './lib.mjs'
 
 const { values } = parseArgs({
   options: {
@@ -224,21 +224,18 @@ for (let i = 0; i < STREAM_CLIENTS; i++) streamClients.push(streamClient())
 // ----- sampling ------------------------------------------------------------------------------
 const samples = []
 const t0 = now()
-function statusKb(field) {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${engine.pid}/status`, 'utf8'))
-  return m ? Number(m[1]) : null
-}
 function metric(text, name) {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)
   return m ? Number(m[1]) : null
 }
 async function sample() {
   const text = await fetch(metricsUrl).then((r) => r.text())
+  const mem = memoryKb(engine.pid)
   samples.push({
     t_s: Math.round((now() - t0) / 1000),
-    rss_mb: statusKb('VmRSS') / 1024,
-    anon_mb: statusKb('RssAnon') / 1024,
-    file_mb: statusKb('RssFile') / 1024,
+    rss_mb: mem.rss / 1024,
+    anon_mb: mem.anon / 1024,
+    file_mb: mem.file / 1024,
     heap_mb: metric(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
     fds: readdirSync(`/proc/${engine.pid}/fd`).length,
     lag_p99_ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
