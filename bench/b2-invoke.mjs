@@ -1,7 +1,9 @@
 // B2: function invoke, worker A -> engine -> worker B -> back, against a raw `ws` echo and a
 // two-hop raw `ws` relay, over in-flight counts and payload sizes; and the cost of observing:
 // the same engine with tracing on (`iii+tracing`, spans into the ring, no export) and with
-// metrics on (`iii+metrics`, `--metrics-port 0`), against plain `iii` in the same run.
+// metrics on (`iii+metrics`, `--metrics-port 0`), against plain `iii` in the same run. Then no
+// lost calls: 100,000 calls at 32 and at 1 in flight (5000 in a smoke run), each answered with
+// its own payload, or the run fails.
 import { join } from 'node:path'
 import { root, rssKb, runJson, startEngine, startProcess, summarize } from './lib.mjs'
 import { makePayload } from './load/payload.mjs'
@@ -59,6 +61,7 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
   const samples = {}
   // Memory after the whole run (issue 14: <= 100 MB), beside the two-hop relay's after the same load.
   let memory = null
+  const counted = []
   try {
     for (let round = 0; round < rounds; round++) {
       const order = Object.keys(systems)
@@ -81,6 +84,15 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
       }
     }
     memory = { engine_mb: rssKb(engine.pid) / 1024, relay_mb: rssKb(relay.pid) / 1024, echo_mb: rssKb(echo.pid) / 1024 }
+    // No lost calls: a fixed number of calls at 32 and at 1 in flight, each answered with its own payload.
+    for (const inFlight of [32, 1]) {
+      const r = await runJson(
+        join(root, 'bench/load/count-calls.mjs'),
+        [engine.bridgeUrl, String(inFlight), String(smoke ? 5000 : 100_000)],
+        { cpu: cpuLoad },
+      )
+      counted.push({ in_flight: inFlight, ...r })
+    }
   } finally {
     for (const o of observed) {
       await o.worker.stop()
@@ -131,6 +143,21 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
     met: memory.engine_mb <= 100,
     detail: memory,
   })
+  const failures = []
+  for (const c of counted) {
+    const unanswered = c.calls - c.answered
+    targets.push({
+      name: `${c.calls} calls at ${c.in_flight} in flight: unanswered or wrong (absolute)`,
+      ratio: unanswered,
+      target: '0',
+      met: unanswered === 0,
+      detail: c,
+    })
+    if (unanswered > 0)
+      failures.push(
+        `B2: ${unanswered} of ${c.calls} calls at ${c.in_flight} in flight not answered right: ${JSON.stringify(c)}`,
+      )
+  }
   if (get('iii', 1, 1024 * 1024)) {
     const text = JSON.stringify(makePayload(1024 * 1024))
     const t0 = process.hrtime.bigint()
@@ -145,5 +172,5 @@ export async function b2({ rounds, durationMs, smoke, pin }) {
       detail: { added_us: extra, json_parse_us: parseUs },
     })
   }
-  return { id: 'B2', title: 'function invoke through the engine', rows, targets }
+  return { id: 'B2', title: 'function invoke through the engine', rows, targets, failures }
 }
