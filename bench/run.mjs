@@ -16,10 +16,11 @@ import { b7 } from './b7-coldstart.mjs'
 import { b8 } from './b8-motia.mjs'
 import { b9 } from './b9-durable.mjs'
 import { b10 } from './b10-cluster.mjs'
+import { b11 } from './b11-abuse.mjs'
 import { fmt, machineFacts, root, stopAll } from './lib.mjs'
 import { scalingTables } from './scaling.mjs'
 
-const scenarios = { B1: b1, B2: b2, B3: b3, B4: b4, B5: b5, B6: b6, B7: b7, B8: b8, B9: b9, B10: b10 }
+const scenarios = { B1: b1, B2: b2, B3: b3, B4: b4, B5: b5, B6: b6, B7: b7, B8: b8, B9: b9, B10: b10, B11: b11 }
 const { values } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },

@@ -1,7 +1,9 @@
 /**
  * HTTP abuse on one connection (attack findings): a valid request followed by garbage, more
- * body bytes than `content-length`, and a body that stalls. Each gets its answer (the valid
- * request's response, or 408) and then a clean close; the engine keeps serving others.
+ * body bytes than `content-length`, a body that stalls, broken chunked framing, an unknown
+ * `Expect`, CONNECT (the last three found by http-fuzz.test.ts). Each gets its answer (the
+ * valid request's response, or a JSON error) and then a clean close; the engine keeps serving
+ * others.
  */
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
@@ -126,4 +128,40 @@ test('a body that stalls gets 408 request_timeout within request_timeout_ms; the
   assert.ok(r.ms >= 1000 && r.ms <= 2000, `answered after ${r.ms} ms (request_timeout_ms 1500)`)
   await new Promise((res) => setTimeout(res, 200))
   assert.deepEqual(calls, [], 'the handler never ran')
+})
+
+test('broken chunked framing in the body of a matched route: 400 bad_request and a close, not a socket left open', async (t) => {
+  const { engine, calls } = await echoEngine(t)
+  const r = await exchange(
+    engine.apiUrl,
+    'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n3zz\r\n[1]\r\nq\r\n',
+  )
+  assert.ok(r.closed, 'closed by the server')
+  assert.ok(r.ms < 1000, `answered after ${r.ms} ms`)
+  assert.deepEqual(statuses(r.text), [400], r.text)
+  assert.ok(r.text.includes('"error":"bad_request"'), r.text)
+  assert.deepEqual(calls, [], 'the handler never ran')
+  await stillServes(engine)
+})
+
+test('an Expect other than 100-continue gets 417 expectation_failed as JSON', async (t) => {
+  const { engine, calls } = await echoEngine(t)
+  const r = await exchange(
+    engine.apiUrl,
+    'POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}',
+  )
+  assert.deepEqual(statuses(r.text), [417], r.text)
+  assert.ok(r.text.includes('"error":"expectation_failed"'), r.text)
+  assert.ok(r.closed, 'closed by the server')
+  assert.deepEqual(calls, [])
+  await stillServes(engine)
+})
+
+test('CONNECT gets 501 method_not_implemented as JSON, then a close (node alone drops it without a word)', async (t) => {
+  const { engine } = await echoEngine(t)
+  const r = await exchange(engine.apiUrl, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+  assert.ok(r.closed, 'closed by the server')
+  assert.deepEqual(statuses(r.text), [501], r.text)
+  assert.ok(r.text.includes('"error":"method_not_implemented"'), r.text)
+  await stillServes(engine)
 })

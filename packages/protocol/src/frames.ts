@@ -207,7 +207,8 @@ function checkField(frame: JsonObject, name: string, kind: FieldKind, required: 
       if (typeof value !== 'string') throw invalid(`${frame.type}.${name} must be a string or null`)
       return
     case 'object':
-      if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${frame.type}.${name} must be an object`)
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw invalid(`${frame.type}.${name} must be an object`)
       return
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
@@ -215,7 +216,7 @@ function checkField(frame: JsonObject, name: string, kind: FieldKind, required: 
       return
     case 'error': {
       const err = value as JsonObject
-      if (typeof err !== 'object' || typeof err.code !== 'string' || typeof err.message !== 'string')
+      if (typeof err !== 'object' || err === null || typeof err.code !== 'string' || typeof err.message !== 'string')
         throw invalid(`${frame.type}.${name} must be an object with string "code" and "message"`)
       return
     }

@@ -70,7 +70,9 @@ export class PeerLink implements WorkerLink {
     if (meta.trigger !== undefined) m.trigger = { ...meta.trigger, id: this.unmirror(meta.trigger.id) }
     if (meta.traceparent !== undefined) m.traceparent = meta.traceparent
     if (meta.baggage !== undefined) m.baggage = meta.baggage
-    const timeout = (meta as InvokeOptions).timeoutMs
+    const { timeoutMs, deadline } = meta as InvokeOptions
+    // A retried call tells the other engine the time it has left, not its whole timeout.
+    const timeout = deadline === undefined ? timeoutMs : Math.max(1, Math.ceil(deadline - performance.now()))
     const head = { t: 'c', i: invocationId, p: functionPath, ...(timeout !== undefined && { o: timeout }), m }
     this.ws.send(`${JSON.stringify(head).slice(0, -1)},"d":${json(data)}}`)
     return 0

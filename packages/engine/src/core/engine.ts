@@ -48,6 +48,8 @@ interface PendingCall {
   resolve: (value: unknown) => void
   reject: (err: IIIError) => void
   timer: NodeJS.Timeout
+  /** When the call times out (`performance.now()` clock); a retry keeps it. */
+  deadline: number
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -398,14 +400,19 @@ export class Engine implements EngineApi {
     const id = String(this.nextInvocation++)
     if (opts.span !== undefined) opts.span.setWorker(worker.id, worker.info.runtime)
     const timeoutMs = Math.min(opts.timeoutMs ?? this.options.bridge.invocationTimeoutMs, MAX_TIMER_MS)
+    const now = performance.now()
+    const deadline = opts.deadline ?? now + timeoutMs
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending.delete(id)) {
-          worker.running.delete(id)
-          reject(new IIIError(ErrorCode.InvocationTimeout, `function ${path} did not answer within ${timeoutMs} ms`))
-        }
-      }, timeoutMs)
-      const call: PendingCall = { worker, path, data, opts, seq: 0, resolve, reject, timer }
+      const timer = setTimeout(
+        () => {
+          if (this.pending.delete(id)) {
+            worker.running.delete(id)
+            reject(new IIIError(ErrorCode.InvocationTimeout, `function ${path} did not answer within ${timeoutMs} ms`))
+          }
+        },
+        Math.max(0, deadline - now),
+      )
+      const call: PendingCall = { worker, path, data, opts, seq: 0, resolve, reject, timer, deadline }
       this.pending.set(id, call)
       worker.running.add(id)
       call.seq = worker.link.invoke(id, path, data, opts)
@@ -491,8 +498,8 @@ export class Engine implements EngineApi {
   /**
    * Removes everything a worker registered and fails the calls running on it, except the
    * calls whose frame never left the engine (see `WorkerLink.writtenCalls`): no handler can
-   * have seen those, so each is made again, to another worker of its function (its timeout
-   * starts again there).
+   * have seen those, so each is made again, to another worker of its function, with the time
+   * left before its original deadline (the caller's timeout does not start again).
    */
   removeWorker(worker: WorkerRecord): void {
     if (!this.workers.delete(worker.id)) return
@@ -506,7 +513,7 @@ export class Engine implements EngineApi {
       clearTimeout(call.timer)
       if (call.seq > written && this.functions.has(call.path)) {
         retried++
-        this.call(call.path, call.data, call.opts).then(call.resolve, call.reject)
+        this.call(call.path, call.data, { ...call.opts, deadline: call.deadline }).then(call.resolve, call.reject)
         continue
       }
       call.reject(new IIIError(ErrorCode.InvocationStopped, `the worker running ${call.path} disconnected`))

@@ -62,6 +62,11 @@ export interface InvokeOptions extends CallMeta {
   trigger?: TriggerMeta
   /** Overrides the engine's default invocation timeout for this call. */
   timeoutMs?: number
+  /**
+   * When the call times out, on the `performance.now()` clock; set by the core when it makes a
+   * call again on another worker, so that the retry ends at the original deadline.
+   */
+  deadline?: number
   workerId?: string
   /** Resolve with a large result as {@link RawJson} text instead of parsing it (for forwarding). */
   raw?: boolean

@@ -54,6 +54,7 @@ export const STATUS_TEXT: Record<number, string> = {
   408: 'Request Timeout',
   413: 'Payload Too Large',
   414: 'URI Too Long',
+  417: 'Expectation Failed',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   501: 'Not Implemented',

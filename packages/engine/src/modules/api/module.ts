@@ -74,6 +74,16 @@ export class ApiModule implements EngineModule {
     server.on('request', (req: ApiIncomingMessage, res: ServerResponse) => this.onRequest(req, res))
     server.on('checkContinue', (req: ApiIncomingMessage, res: ServerResponse) => this.onCheckContinue(req, res))
     server.on('clientError', onClientError)
+    // Without these listeners node answers an unknown `Expect` with a bare 417 and drops a
+    // CONNECT without a word; both get the module's JSON errors instead.
+    server.on('checkExpectation', (req: ApiIncomingMessage, res: ServerResponse) => {
+      res.shouldKeepAlive = false
+      this.reject(req, res, null, 417, 'expectation_failed', 'only "Expect: 100-continue" is supported')
+    })
+    server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      this.logClientError(req, null, 501, 'method_not_implemented')
+      endWithError(socket, 501, 'method_not_implemented', 'CONNECT is not supported')
+    })
     await listen(server, this.options.port, host, 'api')
     server.on('error', (err) => engine.log.error(`api: server error: ${err.message}`))
     this.server = server
@@ -444,6 +454,12 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
       message = 'only HTTP/1.0 and HTTP/1.1 are served'
       break
   }
+  endWithError(socket, status, code, message)
+}
+
+/** Writes a JSON error straight to a socket node no longer frames responses on, then closes it. */
+function endWithError(socket: Socket, status: number, code: string, message: string): void {
+  socket.on('error', () => socket.destroy())
   const body = JSON.stringify({ error: code, message })
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
@@ -451,7 +467,11 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   )
 }
 
-/** A parser error while `res` is pending: its answer (or a 408 for a stalled body), then close. */
+/**
+ * A parser error while `res` is pending: its answer, then close. When the body was still
+ * arriving (it stalled past `request_timeout_ms`: 408; its chunked framing broke: 400), the
+ * handler has not run and now never will, so the error is the answer.
+ */
 function answerThenClose(err: NodeJS.ErrnoException, res: ServerResponse, socket: Socket): void {
   if (res.writableFinished) {
     socket.destroy()
@@ -461,10 +481,12 @@ function answerThenClose(err: NodeJS.ErrnoException, res: ServerResponse, socket
   res.once('close', () => socket.destroy())
   if (res.headersSent) return
   res.shouldKeepAlive = false
-  if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') return
-  // The body did not arrive in time: the handler has not run and now never will.
   const req = res.req as ApiIncomingMessage
+  const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+  // The parser finished the request before the error (bytes after it): the handler has it.
+  if (!timedOut && (req.complete || req.apiChunks === null)) return
   req.apiDone = true
   req.apiChunks = null
-  sendError(res, 408, 'request_timeout', 'the request did not arrive in time')
+  if (timedOut) sendError(res, 408, 'request_timeout', 'the request did not arrive in time')
+  else sendError(res, 400, 'bad_request', 'the request body is not valid HTTP (broken chunked framing)')
 }
