@@ -66,7 +66,8 @@ engine.proc.on('exit', (code, signal) => (engineExit = { code, signal }))
 
 const workerScript = join(root, 'bench/servers/soak-worker.mjs')
 const workerEnv = { III_BRIDGE_URL: engine.bridgeUrl }
-const steady = await startProcess(workerScript, [], { env: { ...workerEnv, ROLE: 'steady' } })
+// The steady worker lives for the whole run (stopAll below ends it).
+await startProcess(workerScript, [], { env: { ...workerEnv, ROLE: 'steady' } })
 const churners = await Promise.all(
   [0, 1].map(() => startProcess(workerScript, [], { env: { ...workerEnv, ROLE: 'churn' } })),
 )
@@ -134,7 +135,7 @@ function launch(kind, op) {
 
 let seq = 0
 const pad = 'x'.repeat(200)
-async function echo(kind, path) {
+async function echo(path) {
   const data = { n: seq++, pad }
   const got = await client.invokeFunction(path, data)
   if (got?.n !== data.n || got?.pad !== pad) {
@@ -264,8 +265,8 @@ console.error(`soak: ${minutes} min (warm-up ${warmupMin} min), engine pid ${eng
 let stopping = false
 const tick = setInterval(() => {
   if (stopping) return
-  for (let i = 0; i < RATE.invoke; i++) launch('invoke', () => echo('invoke', 'soak.echo'))
-  for (let i = 0; i < RATE.pyInvoke; i++) launch('pyInvoke', () => echo('pyInvoke', 'soak.py.echo'))
+  for (let i = 0; i < RATE.invoke; i++) launch('invoke', () => echo('soak.echo'))
+  for (let i = 0; i < RATE.pyInvoke; i++) launch('pyInvoke', () => echo('soak.py.echo'))
   for (let i = 0; i < RATE.http; i++) launch('http', order)
   for (let i = 0; i < RATE.state; i++) launch('state', stateOp)
 }, 100)
