@@ -84,6 +84,8 @@ test('a request through a Node and a Python worker is one trace: spans, links, l
   assert.equal(price.attributes['iii.trigger.type'], 'direct')
   assert.equal(price.attributes['iii.worker.runtime'], 'python')
   assert.notEqual(price.attributes['iii.worker.id'], root.attributes['iii.worker.id'])
+  const [tax] = byName('py.tax')
+  assert.equal(tax.parent_span_id, price.span_id, "a call a Python handler makes is a child of that handler's span")
 
   const [emit] = byName('emit')
   assert.equal(emit.parent_span_id, root.span_id)
@@ -120,7 +122,7 @@ test('a request through a Node and a Python worker is one trace: spans, links, l
       status: 'ok',
     },
   )
-  // orders.create, py.price, emit, two deliveries: logger.* and the engine's read built-ins
+  // orders.create, py.price, py.tax, emit, two deliveries: logger.* and the engine's read built-ins
   // (the console's traces.* calls) are not traced.
   assert.deepEqual(trace.spans.map((s: any) => s.name).sort(), [
     'emit',
@@ -128,6 +130,7 @@ test('a request through a Node and a Python worker is one trace: spans, links, l
     'orders.notify',
     'orders.notify',
     'py.price',
+    'py.tax',
   ])
 
   // A failing Python call: the error code is the span's status, and the trace lists as an error.
@@ -157,6 +160,12 @@ test('a request through a Node and a Python worker is one trace: spans, links, l
   assert.match(line.worker_id, /^w-\d+$/)
   assert.deepEqual(line.data, { price: 42, api_key: '[redacted]' })
   assert.equal(typeof line.time_ms, 'number')
+  // The Python worker's line carries the span of the call it was written in, as Node's does.
+  const pyLine = logs.logs.find((l: any) => l.message === 'py priced')
+  assert.ok(pyLine, JSON.stringify(logs))
+  assert.equal(pyLine.span_id, price.span_id)
+  assert.equal(pyLine.function_path, 'py.price')
+  assert.deepEqual(pyLine.data, { tax: 2 })
 
   // Bad input gets a coded error.
   await assert.rejects(client.invokeFunction('traces.get', {}), { code: 'invalid_argument' })

@@ -54,8 +54,9 @@ async def run_invocation(msg: InvokeFunction, handler: Handler | None) -> str | 
     Returns the encoded ``invocationresult`` text, or ``None`` for a fire-and-forget call.
     A handler that raises gives the error of :func:`error_body`.
     """
-    incoming = parse_traceparent(msg.traceparent, msg.baggage)
-    trace = incoming.child() if incoming else new_trace(msg.baggage)
+    # The traceparent received names this call's span (the engine's, with tracing on): logs and
+    # the calls the handler makes use it as it is, as the Node SDK does.
+    trace = parse_traceparent(msg.traceparent, msg.baggage) or new_trace(msg.baggage)
     ctx = InvocationContext(msg.function_path, msg.invocation_id, msg.trigger, trace)
     token = set_invocation(ctx)
     try:
