@@ -79,8 +79,9 @@ type StatementName =
   | 'eventRelease'
   | 'eventDelete'
   | 'deliveryPut'
-  | 'claim'
-  | 'claimFifo'
+  | 'claimable'
+  | 'claimableFifo'
+  | 'claimOne'
   | 'remove'
   | 'removeMany'
   | 'eventReleaseBy'
@@ -129,19 +130,21 @@ export function prepare(db: Database.Database): Statements {
     eventRelease: p('UPDATE events SET remaining = remaining - 1 WHERE id = ? RETURNING remaining'),
     eventDelete: p('DELETE FROM events WHERE id = ?'),
     deliveryPut: p('INSERT INTO deliveries (sub, event_id, state, due, attempts, grp) VALUES (?, ?, 0, ?, 0, ?)'),
-    // One statement claims a subscription's batch: the IN list is computed before the update.
-    claim: p(
-      `UPDATE deliveries SET state = 1, due = @lease, attempts = attempts + 1, first_ms = COALESCE(first_ms, @now)
-       WHERE id IN (SELECT id FROM deliveries WHERE state = 0 AND sub = @sub AND due <= @now ORDER BY due, id LIMIT @limit)
-       RETURNING id, event_id, attempts, first_ms`,
+    // A claim reads the subscription's due rows through the index, then leases each by rowid.
+    // (One `UPDATE ... WHERE id IN (SELECT ...) RETURNING` was 2-8x slower: 70-230 us per
+    // subscription.) Without `due <= now`, the row after the due ones tells when the next is due.
+    claimable: p(
+      'SELECT id, due, event_id, attempts, first_ms FROM deliveries WHERE state = 0 AND sub = ? ORDER BY due, id LIMIT ?',
     ),
-    claimFifo: p(
-      `UPDATE deliveries SET state = 1, due = @lease, attempts = attempts + 1, first_ms = COALESCE(first_ms, @now)
-       WHERE id IN (SELECT d.id FROM deliveries d WHERE d.state = 0 AND d.sub = @sub AND d.due <= @now
+    claimableFifo: p(
+      `SELECT d.id, d.due, d.event_id, d.attempts, d.first_ms FROM deliveries d
+       WHERE d.state = 0 AND d.sub = ? AND d.due <= ?
          AND (d.grp IS NULL OR d.id = (SELECT MIN(e.id) FROM deliveries e
                WHERE e.sub = d.sub AND e.grp IS NOT NULL AND e.grp = d.grp AND e.state < 2))
-         ORDER BY d.due, d.id LIMIT @limit)
-       RETURNING id, event_id, attempts, first_ms`,
+       ORDER BY d.due, d.id LIMIT ?`,
+    ),
+    claimOne: p(
+      'UPDATE deliveries SET state = 1, due = ?, attempts = attempts + 1, first_ms = COALESCE(first_ms, ?) WHERE id = ?',
     ),
     remove: p('DELETE FROM deliveries WHERE id = ? RETURNING event_id'),
     removeMany: p('DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) RETURNING event_id'),

@@ -79,10 +79,7 @@ export class SqliteEventQueue implements EventQueue {
         return requests.map((r) => {
           const sub = this.sub(r.key)
           if (sub === undefined || r.limit <= 0) return { deliveries: [], next_due: null }
-          const deliveries = this.claimRows(sub, r, now, events)
-          const next_due =
-            deliveries.length < r.limit ? (q.nextDue.get(sub.id, now) as { due: number | null }).due : null
-          return { deliveries, next_due }
+          return this.claimRows(sub, r, now, events)
         })
       }).immediate,
       ack: db.transaction((ids: string[]) => {
@@ -134,40 +131,44 @@ export class SqliteEventQueue implements EventQueue {
     })
   }
 
-  private claimRows(sub: SubRow, r: ClaimRequest, now: number, events: Map<string, EventRow>): Delivery[] {
+  /**
+   * Leases up to `r.limit` due deliveries of one subscription, oldest first. `next_due` is when
+   * the next waiting one is due if fewer than the limit were due (else null: claim again).
+   */
+  private claimRows(sub: SubRow, r: ClaimRequest, now: number, events: Map<string, EventRow>): ClaimResult {
     const q = this.q
-    const rows = (sub.fifo ? q.claimFifo : q.claim).all({
-      lease: r.leaseUntil,
-      now,
-      sub: sub.id,
-      limit: r.limit,
-    }) as Array<{
-      id: number
-      event_id: string
-      attempts: number
-      first_ms: number
-    }>
-    rows.sort((a, b) => a.id - b.id)
-    const out: Delivery[] = []
+    let next_due: number | null = null
+    let rows: Array<{ id: number; due: number; event_id: string; attempts: number; first_ms: number | null }>
+    if (sub.fifo) {
+      rows = q.claimableFifo.all(sub.id, now, r.limit) as typeof rows
+      if (rows.length < r.limit) next_due = (q.nextDue.get(sub.id, now) as { due: number | null }).due
+    } else {
+      // One row past the limit: the first one not yet due, if any, is the next due time.
+      rows = q.claimable.all(sub.id, r.limit + 1) as typeof rows
+      const notDue = rows.findIndex((d) => d.due > now)
+      if (notDue >= 0 && notDue < r.limit) next_due = rows[notDue].due
+      rows.length = Math.min(notDue >= 0 ? notDue : rows.length, r.limit)
+    }
+    const deliveries: Delivery[] = []
     for (const d of rows) {
-      const id = d.id
+      q.claimOne.run(r.leaseUntil, now, d.id)
       let e = events.get(d.event_id)
       if (e === undefined) events.set(d.event_id, (e = q.eventGet.get(d.event_id) as EventRow))
-      out.push({
-        id: String(id),
+      deliveries.push({
+        id: String(d.id),
         event_id: d.event_id,
         topic: e.topic,
         function_path: r.key.function_path,
         data: e.data,
-        attempt: d.attempts,
+        attempt: d.attempts + 1,
         message_group_id: e.grp,
         traceparent: e.traceparent,
         baggage: e.baggage,
         emitted_ms: e.created_ms,
-        first_attempt_ms: d.first_ms,
+        first_attempt_ms: d.first_ms ?? now,
       })
     }
-    return out
+    return { deliveries, next_due }
   }
 
   /** Deletes a delivery and, with its last delivery, its event. */
