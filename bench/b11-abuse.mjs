@@ -5,7 +5,9 @@
 // a frame nested too deep, calls to a function nobody serves), paced at 3000 frames/s in
 // total; the abusers run beside the caller on the load CPU. The engine's bad-frame budget is
 // raised so they are not closed (a closed one reconnects). Rounds alternate alone and abused
-// (A B, then B A). A reference row measures the same with the abusers flat out.
+// (A B, then B A). Reference rows: the abusers flat out; and `decoy`, the same paced abuser
+// process sending to a raw `ws` echo server on the engine's CPU instead of the engine, which
+// is what sharing two cores with it costs the caller whatever the engine does.
 import { join } from 'node:path'
 import { root, runJson, startEngine, startProcess, summarize, tmpFile } from './lib.mjs'
 
@@ -21,8 +23,16 @@ export async function b11({ rounds, durationMs, smoke, pin }) {
     env: { III_BRIDGE_URL: engine.bridgeUrl },
     cpu: cpuSut,
   })
+  const echo = await startProcess(join(root, 'bench/servers/ws-echo.mjs'), [], { cpu: cpuSut })
+  const echoUrl = echo.output().match(/ws:\S+/)[0]
   const warmupMs = smoke ? 200 : 500
-  const modes = { alone: null, abused: PACED_PER_S, flood: 0 }
+  /** Per mode: the abusers' total rate (null: none, 0: flat out) and where they send. */
+  const modes = {
+    alone: { rate: null },
+    abused: { rate: PACED_PER_S, url: engine.bridgeUrl },
+    decoy: { rate: PACED_PER_S, url: echoUrl },
+    flood: { rate: 0, url: engine.bridgeUrl },
+  }
   const samples = {}
   const failures = []
   try {
@@ -30,12 +40,12 @@ export async function b11({ rounds, durationMs, smoke, pin }) {
       const order = Object.keys(modes)
       if (round % 2 === 1) order.reverse()
       for (const mode of order) {
-        const rate = modes[mode]
+        const { rate, url } = modes[mode]
         let abuser = null
         if (rate !== null) {
           abuser = await startProcess(
             join(root, 'bench/load/abuser.mjs'),
-            [engine.bridgeUrl, String(ABUSERS), String(rate), String(warmupMs + durationMs + 300)],
+            [url, String(ABUSERS), String(rate), String(warmupMs + durationMs + 300)],
             { cpu: cpuLoad },
           )
         }
@@ -60,8 +70,8 @@ export async function b11({ rounds, durationMs, smoke, pin }) {
           s.closes.push(a.closes)
           // Every paced bad frame is answered with an error (an `error` frame or an error
           // result); flat out, the engine (and the abuser, busy sending) still work through a
-          // backlog at the end, so only the paced run is checked.
-          if (rate > 0 && a.errors < a.sent)
+          // backlog at the end, so only the paced run at the engine is checked (the decoy echoes).
+          if (mode === 'abused' && a.errors < a.sent)
             failures.push(`B11 ${mode}: ${a.errors} error answers for ${a.sent} bad frames`)
         }
         if (engine.proc.exitCode !== null) throw new Error(`the engine exited (${engine.proc.exitCode})`)
@@ -70,10 +80,11 @@ export async function b11({ rounds, durationMs, smoke, pin }) {
   } finally {
     await worker.stop()
     await engine.stop()
+    await echo.stop()
   }
   const rows = Object.entries(samples).map(([mode, s]) => ({
     mode,
-    abusers: modes[mode] === null ? 0 : ABUSERS,
+    abusers: modes[mode].rate === null ? 0 : ABUSERS,
     bad_frames_per_s: s.bad_per_s.length > 0 ? summarize(s.bad_per_s) : 0,
     abusers_closed: s.closes.length > 0 ? summarize(s.closes) : 0,
     calls_per_s: summarize(s.per_s),
@@ -84,6 +95,7 @@ export async function b11({ rounds, durationMs, smoke, pin }) {
   const p99 = get('abused').p99_us.median / get('alone').p99_us.median
   const p50 = get('abused').p50_us.median / get('alone').p50_us.median
   const floodP99 = get('flood').p99_us.median / get('alone').p99_us.median
+  const decoyP99 = get('decoy').p99_us.median / get('alone').p99_us.median
   const targets = [
     {
       name: `p99 at 1 in flight while ${ABUSERS} connections send ${PACED_PER_S} bad frames/s vs alone`,
@@ -92,6 +104,12 @@ export async function b11({ rounds, durationMs, smoke, pin }) {
       met: p99 <= 2.0,
     },
     { name: 'p50 at 1 in flight, abused vs alone', ratio: p50, target: '(reference)', met: null },
+    {
+      name: `p99 at 1 in flight while the same abuser sends ${PACED_PER_S} frames/s to a raw ws echo instead vs alone`,
+      ratio: decoyP99,
+      target: '(reference: the cost of sharing 2 cores)',
+      met: null,
+    },
     {
       name: `p99 at 1 in flight while ${ABUSERS} connections send bad frames flat out vs alone`,
       ratio: floodP99,
