@@ -1,11 +1,11 @@
 // RELIABILITY R4: every acknowledged state/streams write survives kill -9 of the engine with
 // the embedded (sqlite) store, and stream clients that come back get a fresh sync.
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { startEngine } from '@iii-dev/testkit'
+import { eventually, startEngine } from '@iii-dev/testkit'
 import { RawBridge, RawStreamClient } from './fixtures/streams-helpers.ts'
 
 test('R4: acknowledged writes survive SIGKILL; a stream client gets a fresh sync after the restart', async (t) => {
@@ -81,4 +81,23 @@ test('R4: acknowledged writes survive SIGKILL; a stream client gets a fresh sync
   await c.call('streams.set', { stream_name: 'orders', group_id: 'open', item_id: 'after', data: { i: -1 } })
   const push = await back.waitFor((m) => m.event.type === 'create')
   assert.equal(push.id, 'after')
+})
+
+test('WAL checkpoints run off the event loop once writes come: the main file fills before SQLite would checkpoint', async (t) => {
+  // SQLite's own automatic checkpoint waits for 1000 WAL pages (4 MB) and runs inside a commit
+  // on the engine's thread. The engine's checkpoint thread starts once a WAL file passes 1 MB
+  // and copies the commits into the main file every 500 ms, so 1.6 MB of values are in the
+  // main file well before 4 MB of WAL.
+  const engine = await startEngine(t)
+  const b = await RawBridge.connect(engine.bridgeUrl, t)
+  const file = join(engine.dataDir, 'state.db')
+  const before = statSync(file).size
+  const value = 'x'.repeat(3000) // one page per item
+  await Promise.all(
+    Array.from({ length: 500 }, (_, i) => b.call('state.set', { group_id: 'g', item_id: `i${i}`, data: value })),
+  )
+  const wal = statSync(`${file}-wal`).size
+  assert.ok(wal > 1024 * 1024 && wal < 4 * 1024 * 1024, `the WAL holds the writes, under SQLite's 4 MB (${wal} B)`)
+  await eventually(() => statSync(file).size - before > 1024 * 1024, 5000)
+  assert.equal((await b.call('state.get', { group_id: 'g', item_id: 'i499' })).length, 3000)
 })

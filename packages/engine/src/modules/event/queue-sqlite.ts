@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { IIIError } from '../../errors.js'
+import { Checkpointer } from '../store/checkpointer.js'
 import type {
   ClaimRequest,
   ClaimResult,
@@ -45,6 +46,7 @@ export interface SqliteEventQueueOptions {
 export class SqliteEventQueue implements EventQueue {
   readonly name = 'sqlite'
   private db: Database.Database | null
+  private readonly file: string
   private readonly q: ReturnType<typeof prepare>
   private readonly tx: {
     enqueue: (batch: EnqueueRequest[], now: number, ttl: number) => EnqueueResult[]
@@ -68,6 +70,8 @@ export class SqliteEventQueue implements EventQueue {
       db.close()
       throw err
     }
+    this.file = options.file
+    Checkpointer.shared().add(options.file, db)
     const q = prepare(db)
     this.q = q
     this.tx = {
@@ -329,6 +333,7 @@ export class SqliteEventQueue implements EventQueue {
   async close(): Promise<void> {
     const db = this.db
     this.db = null
+    Checkpointer.shared().remove(this.file)
     if (db?.open) db.close()
   }
 }

@@ -18,6 +18,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { IIIError } from '../../errors.js'
+import { Checkpointer } from './checkpointer.js'
 import { applyOps, type UpdateOp } from './ops.js'
 import type {
   AdapterOptions,
@@ -48,6 +49,7 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS kv (
 export class SqliteAdapter implements KvAdapter {
   readonly name = 'sqlite'
   private db: Database.Database | null
+  private readonly file: string
   private readonly maxValueBytes: number
   private readonly q: ReturnType<typeof prepare>
   /** Writes waiting for this turn's transaction (group commit), in arrival order. */
@@ -78,6 +80,8 @@ export class SqliteAdapter implements KvAdapter {
       db.close()
       throw err
     }
+    this.file = options.file
+    Checkpointer.shared().add(options.file, db)
     const q = prepare(db)
     this.q = q
     // Each step runs inside the batch's transaction; one that throws (a value over the limit,
@@ -241,6 +245,7 @@ export class SqliteAdapter implements KvAdapter {
     this.flush() // writes already accepted are committed (or failed), never dropped
     const db = this.db
     this.db = null
+    Checkpointer.shared().remove(this.file)
     if (db?.open) db.close()
   }
 }
