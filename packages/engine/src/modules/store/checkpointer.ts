@@ -4,7 +4,7 @@
  * 3-30 ms about once a second under load (p99 of an emit -> claim -> ack cycle 3.2 ms, max 32
  * ms; with no checkpoint on that thread, 0.55 ms and 4.7 ms). So each SQLite file the engine
  * writes turns its automatic checkpoint off and is registered here: one worker thread, with its
- * own connection per file, runs a PASSIVE checkpoint of each every `intervalMs` (it never waits
+ * own connection per file, runs a PASSIVE checkpoint of each every 500 ms (it never waits
  * for, nor blocks, the engine's writes). Commits still reach the WAL before they are
  * acknowledged; only copying them into the main file moves. If the thread fails, every file
  * gets its automatic checkpoint back. The thread starts with the first write load (a WAL file
@@ -54,7 +54,7 @@ export class Checkpointer {
   private readonly files = new Map<string, Database.Database>()
   private poll: NodeJS.Timeout | null = null
 
-  /** The engine's one checkpoint thread, started on first use. */
+  /** The process's one checkpointer (its thread starts under write load, see {@link add}). */
   static shared(): Checkpointer {
     shared ??= new Checkpointer()
     return shared
