@@ -11,11 +11,9 @@
  * is when it is due, its lease deadline, or when it failed), `idempotency` (keys until expiry).
  */
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { IIIError } from '../../errors.js'
-import { Checkpointer } from '../store/checkpointer.js'
+import { closeSqliteFile, openSqliteFile } from '../store/checkpointer.js'
 import type {
   ClaimRequest,
   ClaimResult,
@@ -46,7 +44,6 @@ export interface SqliteEventQueueOptions {
 export class SqliteEventQueue implements EventQueue {
   readonly name = 'sqlite'
   private db: Database.Database | null
-  private readonly file: string
   private readonly q: ReturnType<typeof prepare>
   private readonly tx: {
     enqueue: (batch: EnqueueRequest[], now: number, ttl: number) => EnqueueResult[]
@@ -58,20 +55,8 @@ export class SqliteEventQueue implements EventQueue {
   }
 
   constructor(options: SqliteEventQueueOptions) {
-    mkdirSync(dirname(options.file), { recursive: true })
-    const db = new Database(options.file)
+    const db = openSqliteFile(options.file, options.synchronous, SCHEMA)
     this.db = db
-    try {
-      db.pragma('journal_mode = WAL')
-      db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
-      db.pragma('busy_timeout = 5000')
-      db.exec(SCHEMA)
-    } catch (err) {
-      db.close()
-      throw err
-    }
-    this.file = options.file
-    Checkpointer.shared().add(options.file, db)
     const q = prepare(db)
     this.q = q
     this.tx = {
@@ -333,7 +318,6 @@ export class SqliteEventQueue implements EventQueue {
   async close(): Promise<void> {
     const db = this.db
     this.db = null
-    Checkpointer.shared().remove(this.file)
-    if (db?.open) db.close()
+    closeSqliteFile(db)
   }
 }

@@ -14,11 +14,9 @@
  * event loop, one write after the other, which makes `update` atomic in this process; `BEGIN IMMEDIATE` makes it atomic
  * against another process that opened the same file too.
  */
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { IIIError } from '../../errors.js'
-import { Checkpointer } from './checkpointer.js'
+import { closeSqliteFile, openSqliteFile } from './checkpointer.js'
 import { applyOps, type UpdateOp } from './ops.js'
 import type {
   AdapterOptions,
@@ -49,7 +47,6 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS kv (
 export class SqliteAdapter implements KvAdapter {
   readonly name = 'sqlite'
   private db: Database.Database | null
-  private readonly file: string
   private readonly maxValueBytes: number
   private readonly q: ReturnType<typeof prepare>
   /** Writes waiting for this turn's transaction (group commit), in arrival order. */
@@ -68,20 +65,8 @@ export class SqliteAdapter implements KvAdapter {
 
   constructor(options: SqliteAdapterOptions) {
     this.maxValueBytes = options.maxValueBytes
-    mkdirSync(dirname(options.file), { recursive: true })
-    const db = new Database(options.file)
+    const db = openSqliteFile(options.file, options.synchronous, SCHEMA)
     this.db = db
-    try {
-      db.pragma('journal_mode = WAL')
-      db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
-      db.pragma('busy_timeout = 5000')
-      db.exec(SCHEMA)
-    } catch (err) {
-      db.close()
-      throw err
-    }
-    this.file = options.file
-    Checkpointer.shared().add(options.file, db)
     const q = prepare(db)
     this.q = q
     // Each step runs inside the batch's transaction; one that throws (a value over the limit,
@@ -245,8 +230,7 @@ export class SqliteAdapter implements KvAdapter {
     this.flush() // writes already accepted are committed (or failed), never dropped
     const db = this.db
     this.db = null
-    Checkpointer.shared().remove(this.file)
-    if (db?.open) db.close()
+    closeSqliteFile(db)
   }
 }
 
