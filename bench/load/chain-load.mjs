@@ -44,7 +44,14 @@ function request(id, at, measured) {
   const bytes = Buffer.from(
     `POST /chain HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
   )
-  const socket = idle.pop() ?? newSocket()
+  // The engine, like node:http, closes a keep-alive connection idle for 5 s; one idle longer
+  // than 4 s is closed here instead of being written to as the server closes it.
+  let socket = idle.pop()
+  while (socket !== undefined && performance.now() - socket.idleSince > 4000) {
+    socket.destroy()
+    socket = idle.pop()
+  }
+  socket ??= newSocket()
   socket.inFlight = { at, measured }
   socket.write(bytes)
 }
@@ -52,6 +59,11 @@ function newSocket() {
   const socket = connect({ host: hostname, port: Number(port), noDelay: true })
   let buf = Buffer.alloc(0)
   socket.on('error', (err) => fail(`HTTP connection: ${err.message}`))
+  socket.on('close', () => {
+    if (socket.inFlight) fail('the engine closed an HTTP connection with a request on it')
+    const at = idle.indexOf(socket)
+    if (at >= 0) idle.splice(at, 1)
+  })
   socket.on('data', (chunk) => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
     const headEnd = buf.indexOf('\r\n\r\n')
@@ -64,6 +76,7 @@ function newSocket() {
     buf = buf.subarray(headEnd + 4 + length)
     if (socket.inFlight.measured) http.push((performance.now() - socket.inFlight.at) * 1000)
     socket.inFlight = null
+    socket.idleSince = performance.now()
     idle.push(socket)
   })
   return socket
