@@ -1,5 +1,5 @@
 /**
- * The frames the bridge reads and writes. Decoding reads a large frame without parsing its
+ * The frames the bridge reads and writes. Decoding reads a frame without parsing its
  * payload; the encoders build engine -> worker frames around payloads they do not
  * re-serialize. Only `connection.ts` calls the encoders: it is the one place where the engine
  * turns values into text for a worker.
@@ -17,20 +17,19 @@ import { RawJson } from '../raw-json.js'
 import { MAX_FRAME_DEPTH, scanEnvelope, tooDeep } from './envelope.js'
 
 export { frameRef } from '@iii-dev/protocol'
-
-/** Frames at least this long are read by {@link scanEnvelope} instead of `JSON.parse`. */
-export const LARGE_FRAME = 32 * 1024
+export { LARGE_FRAME } from './envelope.js'
 
 /**
  * Parses and validates one text frame. Throws an {@link IIIError} naming the problem.
- * A large frame's `data` / `result` stays JSON text ({@link RawJson}): the engine forwards it
- * without parsing it.
+ * `data` / `result` stay JSON text ({@link RawJson}): the engine forwards a payload without
+ * parsing it, and a function inside the engine gets it parsed.
  */
 export function decodeFrame(text: string): Frame {
-  if (text.length >= LARGE_FRAME) {
-    const envelope = scanEnvelope(text)
-    if (envelope !== undefined) return validateFrame(envelope)
-  } else if (depthExceeds(text, MAX_FRAME_DEPTH)) throw tooDeep()
+  const envelope = scanEnvelope(text)
+  if (envelope !== undefined) return validateFrame(envelope)
+  // Not a valid JSON object: the parser names the problem, after the depth rule (so a deeply
+  // nested array cannot exhaust its stack).
+  if (depthExceeds(text, MAX_FRAME_DEPTH)) throw tooDeep()
   return decodeJsonFrame(text)
 }
 

@@ -338,7 +338,7 @@ export class Engine implements EngineApi {
     const conditions = this.conditions.get(path)
     if (conditions !== undefined && this.functions.has(path)) {
       for (const c of conditions.slice()) {
-        if ((await this.call(c.path, data, opts)) === false) {
+        if (parseRaw(await this.call(c.path, data, opts)) === false) {
           throw new IIIError(ErrorCode.ConditionFailed, `condition ${c.path} returned false`)
         }
       }
