@@ -111,7 +111,10 @@ export class MotiaApp {
     }
     if (this.options.openapi ?? this.options.watch) registerOpenApiRoute(this.bridge, this.root)
     await this.settled()
-    failures += this.reportRegistered()
+    const refused = this.reportRegistered()
+    failures += refused
+    // The engine has taken the refused steps back before this says ready.
+    if (refused > 0) await this.settled()
     if (failures > 0 && this.options.strict) {
       await this.bridge.close()
       throw new Error(`${failures} file(s) could not be loaded`)
@@ -201,7 +204,7 @@ export class MotiaApp {
     }
   }
 
-  /** After `settled()`: reports each registered step as loaded, or unloads it when refused. */
+  /** After `settled()`: reports each registered step as loaded, or unloads it when refused; answers how many were refused. */
   private reportRegistered(): number {
     let failures = 0
     for (const { file, handle, reloaded } of this.pending) {
@@ -334,7 +337,7 @@ export class MotiaApp {
       for (const f of [...this.steps.keys()]) if (!real.includes(f)) await this.reloadStep(f, foreign)
     }
     if (this.bridge.isConnected) await this.settled().catch(() => {})
-    this.reportRegistered()
+    if (this.reportRegistered() > 0 && this.bridge.isConnected) await this.settled().catch(() => {})
     this.log('reload done')
   }
 }
