@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import { IIIError } from '../../errors.js'
-import { closeSqliteFile, openSqliteFile } from '../store/checkpointer.js'
+import { closeSqliteFile, openSqliteFile } from '../store/sqlite-file.js'
 import type {
   ClaimRequest,
   ClaimResult,

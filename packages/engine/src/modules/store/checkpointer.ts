@@ -10,11 +10,10 @@
  * gets its automatic checkpoint back. The thread starts with the first write load (a WAL file
  * over 1 MB), so an engine that writes little pays nothing for it.
  */
-import { mkdirSync, stat } from 'node:fs'
+import { stat } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 
 /** SQLite's own default, restored when the thread is gone. */
 const AUTO_CHECKPOINT_PAGES = 1000
@@ -119,35 +118,4 @@ export class Checkpointer {
       if (db.open) db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`)
     }
   }
-}
-
-/**
- * Opens (creating it and its directory when missing) one of the engine's SQLite files: WAL
- * journal, `synchronous` NORMAL (survives a killed process) or FULL (also power loss), its
- * schema applied, checkpointed by the {@link Checkpointer}. {@link closeSqliteFile} closes it.
- */
-export function openSqliteFile(
-  file: string,
-  synchronous: 'normal' | 'full' | undefined,
-  schema: string,
-): Database.Database {
-  mkdirSync(dirname(file), { recursive: true })
-  const db = new Database(file)
-  try {
-    db.pragma('journal_mode = WAL')
-    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
-    db.pragma('busy_timeout = 5000')
-    db.exec(schema)
-  } catch (err) {
-    db.close()
-    throw err
-  }
-  Checkpointer.shared().add(file, db)
-  return db
-}
-
-export function closeSqliteFile(db: Database.Database | null): void {
-  if (db === null || !db.open) return
-  Checkpointer.shared().remove(db.name)
-  db.close()
 }

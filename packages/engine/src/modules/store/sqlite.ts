@@ -16,8 +16,8 @@
  */
 import Database from 'better-sqlite3'
 import { IIIError } from '../../errors.js'
-import { closeSqliteFile, openSqliteFile } from './checkpointer.js'
 import { applyOps, type UpdateOp } from './ops.js'
+import { closeSqliteFile, openSqliteFile } from './sqlite-file.js'
 import type {
   AdapterOptions,
   Entry,
