@@ -2,11 +2,9 @@
  * The `sqlite` adapter, the default: an embedded SQLite database file (better-sqlite3) in the
  * engine's data directory.
  *
- * Durability: WAL journal. Writes are group-committed: all that are made before the tick queue
- * next runs (the frames of one socket read) share one transaction (on `process.nextTick`), and
- * each promise resolves only after that
- * transaction has committed to the WAL file, so an acknowledged write survives the engine being
- * killed (`kill -9`), whatever `synchronous` is. `synchronous: 'normal'` (the default) leaves the last
+ * Durability: WAL journal. Writes are group-committed (see `write`), and each promise resolves
+ * only after its transaction has committed to the WAL file, so an acknowledged write survives
+ * the engine being killed (`kill -9`), whatever `synchronous` is. `synchronous: 'normal'` (the default) leaves the last
  * commits in the OS page cache until the next checkpoint, so an OS crash or power loss can lose
  * them (never corrupting the file); `'full'` fsyncs every commit and survives those too, at the
  * cost of one fsync per batch.
@@ -115,10 +113,9 @@ export class SqliteAdapter implements KvAdapter {
 
   /**
    * Group commit: the writes made before the tick queue next runs (the frames of one socket
-   * read) are one `BEGIN IMMEDIATE` transaction on `process.nextTick`, and each promise
-   * settles only after that transaction committed
-   * (acknowledged means committed). A database error rejects every write of the batch, none
-   * of which was stored. Not `setImmediate`: an answer settled in the check phase is corked
+   * read) are one `BEGIN IMMEDIATE` transaction on `process.nextTick`, and each promise settles
+   * only after that transaction committed (acknowledged means committed). A database error
+   * rejects every write of the batch, none of which was stored. Not `setImmediate`: an answer settled in the check phase is corked
    * by the bridge until the next loop iteration, one more turn of latency per write (B4: set
    * p50 at c=1 112 -> 110 µs, increment throughput at c=64 90k -> 96k/s).
    */
